@@ -1,0 +1,10 @@
+# Debian packages only (scripts/install-deps.sh installs them).
+find_package(Threads REQUIRED)
+find_package(ONNX REQUIRED)          # libonnx-dev: onnx_proto (protobuf messages)
+find_package(Protobuf REQUIRED)
+find_package(fmt REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(RapidJSON REQUIRED)
+if(KILN_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+endif()

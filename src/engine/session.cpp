@@ -1,0 +1,37 @@
+#include "kiln/session.h"
+
+#include "engine/graph_executor.h"
+#include "onnx/importer.h"
+
+namespace kiln {
+namespace {
+
+class ReferenceSession final : public Session {
+ public:
+  explicit ReferenceSession(std::unique_ptr<engine::GraphExecutor> executor) : executor_(std::move(executor)) {
+    for (const ir::Value* in : executor_->graph().inputs()) inputs_.push_back(engine::tensor_info_of(*in));
+    for (const ir::Value* out : executor_->graph().outputs()) outputs_.push_back(engine::tensor_info_of(*out));
+  }
+
+  const std::vector<TensorInfo>& inputs() const override { return inputs_; }
+  const std::vector<TensorInfo>& outputs() const override { return outputs_; }
+  Result<std::vector<Tensor>> run(const std::map<std::string, Tensor>& inputs) const override {
+    return executor_->run(inputs);
+  }
+
+ private:
+  std::unique_ptr<engine::GraphExecutor> executor_;
+  std::vector<TensorInfo> inputs_;
+  std::vector<TensorInfo> outputs_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Session>> Session::open(const std::string& model_path, const SessionOptions& options) {
+  (void)options;
+  KILN_ASSIGN_OR_RETURN(ir::Graph graph, onnx_import::import_file(model_path));
+  KILN_ASSIGN_OR_RETURN(auto executor, engine::GraphExecutor::create(std::move(graph)));
+  return std::unique_ptr<Session>(new ReferenceSession(std::move(executor)));
+}
+
+}  // namespace kiln

@@ -1,0 +1,56 @@
+#include "ir/ops/infer_util.h"
+
+#include <algorithm>
+
+namespace kiln::ir {
+
+Status infer_same_as_input(InferContext& ctx, size_t i) {
+  if (!ctx.has_input(i)) return ctx.error("input " + std::to_string(i) + " is required");
+  ctx.set_output(0, ctx.input_type(i));
+  return {};
+}
+
+Result<std::optional<SymShape>> broadcast_inputs(const InferContext& ctx, size_t first, size_t last) {
+  SymShape out;
+  last = std::min(last, ctx.num_inputs());
+  for (size_t i = first; i < last; ++i) {
+    if (!ctx.has_input(i)) continue;
+    const SymShape* s = ctx.input_shape(i);
+    if (!s) return std::optional<SymShape>();
+    size_t rank = std::max(out.size(), s->size());
+    SymShape merged(rank);
+    for (size_t d = 0; d < rank; ++d) {
+      Dim a = d < rank - out.size() ? Dim::known(1) : out[d - (rank - out.size())];
+      Dim b = d < rank - s->size() ? Dim::known(1) : (*s)[d - (rank - s->size())];
+      if (a == b) merged[d] = a;
+      else if (a.is_known() && a.value == 1) merged[d] = b;
+      else if (b.is_known() && b.value == 1) merged[d] = a;
+      else if (a.is_known() && b.is_known())
+        return ctx.error("inputs cannot be broadcast together: dimension " + std::to_string(a.value) + " vs " +
+                         std::to_string(b.value));
+      else if (a.is_known()) merged[d] = a;   // a symbol must equal the known size (or be 1)
+      else if (b.is_known()) merged[d] = b;
+      else merged[d] = Dim{};                 // two different symbols: unknown
+    }
+    out = std::move(merged);
+  }
+  return std::optional<SymShape>(std::move(out));
+}
+
+std::optional<std::vector<int64_t>> constant_ints(const InferContext& ctx, size_t i) {
+  const Tensor* t = ctx.input_constant(i);
+  if (!t) return std::nullopt;
+  std::vector<int64_t> out(static_cast<size_t>(t->numel()));
+  if (t->dtype() == DType::kInt64) {
+    for (size_t k = 0; k < out.size(); ++k) out[k] = t->data<int64_t>()[k];
+  } else if (t->dtype() == DType::kInt32) {
+    for (size_t k = 0; k < out.size(); ++k) out[k] = t->data<int32_t>()[k];
+  } else {
+    return std::nullopt;
+  }
+  return out;
+}
+
+SymShape unknown_dims(size_t rank) { return SymShape(rank); }
+
+}  // namespace kiln::ir

@@ -1,0 +1,66 @@
+#include "ir/verifier.h"
+
+#include <set>
+#include <unordered_set>
+
+#include "ir/op_schema.h"
+
+namespace kiln::ir {
+namespace {
+
+Status check_arity(const Node& node, const OpSchema& schema) {
+  auto inputs = static_cast<int>(node.inputs().size());
+  auto outputs = static_cast<int>(node.outputs().size());
+  if (inputs < schema.min_inputs || (schema.max_inputs != kVariadic && inputs > schema.max_inputs))
+    return invalid_argument(node.describe() + " has " + std::to_string(inputs) + " inputs; the op takes " +
+                            std::to_string(schema.min_inputs) + " to " +
+                            (schema.max_inputs == kVariadic ? std::string("any number") : std::to_string(schema.max_inputs)));
+  for (int i = 0; i < schema.min_inputs; ++i)
+    if (node.inputs()[static_cast<size_t>(i)] == nullptr)
+      return invalid_argument(node.describe() + " is missing required input " + std::to_string(i));
+  if (outputs < schema.min_outputs || outputs > schema.max_outputs)
+    return invalid_argument(node.describe() + " has " + std::to_string(outputs) + " outputs; the op produces " +
+                            std::to_string(schema.min_outputs) + " to " + std::to_string(schema.max_outputs));
+  return {};
+}
+
+}  // namespace
+
+Status verify(const Graph& graph) {
+  std::set<std::string> names;
+  for (const auto& v : graph.values())
+    if (!names.insert(v->name()).second) return invalid_argument("value name '" + v->name() + "' is used twice");
+
+  std::unordered_set<const Value*> available;
+  for (const Value* in : graph.inputs()) available.insert(in);
+  for (const auto& v : graph.values())
+    if (v->is_constant()) available.insert(v.get());
+
+  for (const auto& node_ptr : graph.nodes()) {
+    const Node& node = *node_ptr;
+    const OpSchema* schema = find_schema(node.op());
+    if (!schema) return internal_error(node.describe() + ": op has no schema");
+    KILN_RETURN_IF_ERROR(check_arity(node, *schema));
+    for (const Value* in : node.inputs()) {
+      if (!in) continue;
+      if (!available.count(in))
+        return invalid_argument(node.describe() + " reads '" + in->name() +
+                                "' before any node produces it (not a graph input or initializer either)");
+      if (in->type().dtype == DType::kUndefined)
+        return invalid_argument(node.describe() + " reads '" + in->name() + "' whose dtype is unknown");
+    }
+    for (size_t i = 0; i < node.outputs().size(); ++i) {
+      const Value* out = node.outputs()[i];
+      if (!out) continue;
+      if (out->producer() != &node)
+        return invalid_argument("value '" + out->name() + "' is produced by more than one node");
+      if (!available.insert(out).second)
+        return invalid_argument("value '" + out->name() + "' is produced twice (by " + node.describe() + ")");
+    }
+  }
+  for (const Value* out : graph.outputs())
+    if (!available.count(out)) return invalid_argument("graph output '" + out->name() + "' is never produced");
+  return {};
+}
+
+}  // namespace kiln::ir
