@@ -43,6 +43,7 @@ const SchemaRegistry& schemas() {
     SchemaRegistry r;
     register_elementwise_schemas(r);
     register_nn_schemas(r);
+    register_linalg_schemas(r);
     register_reduce_schemas(r);
     register_tensor_schemas(r);
     register_quantize_schemas(r);

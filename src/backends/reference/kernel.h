@@ -53,6 +53,7 @@ KernelFn find_kernel(OpKind kind);
 // One registration function per family (src/backends/reference/kernels/<family>*.cpp).
 void register_elementwise_kernels(KernelTable& table);
 void register_nn_kernels(KernelTable& table);
+void register_linalg_kernels(KernelTable& table);
 void register_reduce_kernels(KernelTable& table);
 void register_tensor_kernels(KernelTable& table);
 void register_quantize_kernels(KernelTable& table);

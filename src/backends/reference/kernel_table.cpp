@@ -7,6 +7,7 @@ KernelFn find_kernel(OpKind kind) {
     KernelTable t;
     register_elementwise_kernels(t);
     register_nn_kernels(t);
+    register_linalg_kernels(t);
     register_reduce_kernels(t);
     register_tensor_kernels(t);
     register_quantize_kernels(t);

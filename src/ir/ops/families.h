@@ -8,6 +8,7 @@ namespace kiln::ir {
 
 void register_elementwise_schemas(SchemaRegistry& registry);
 void register_nn_schemas(SchemaRegistry& registry);
+void register_linalg_schemas(SchemaRegistry& registry);
 void register_reduce_schemas(SchemaRegistry& registry);
 void register_tensor_schemas(SchemaRegistry& registry);
 void register_quantize_schemas(SchemaRegistry& registry);
