@@ -20,6 +20,7 @@ struct TensorInfo {
   std::vector<int64_t> dims;            // kDynamicDim for unknown sizes; empty for scalars
   std::vector<std::string> dim_names;   // symbolic names of unknown dims ("" if none)
   bool rank_known = true;
+  bool has_default = false;             // an initializer also listed as an input: feeding it is optional
 };
 
 struct SessionOptions {

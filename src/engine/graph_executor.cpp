@@ -11,6 +11,7 @@ TensorInfo tensor_info_of(const ir::Value& value) {
   info.name = value.name();
   info.dtype = value.type().dtype;
   info.rank_known = value.type().shape.has_value();
+  info.has_default = value.is_constant();
   if (value.type().shape) {
     for (const ir::Dim& d : *value.type().shape) {
       info.dims.push_back(d.value);

@@ -1,0 +1,59 @@
+// The model report behind `kiln inspect`: inputs and outputs, every node with its shapes and
+// cost, and totals. Costs are computed from shapes after shape inference, so fixing dynamic
+// input dims (the `shapes` argument) turns unknown numbers into concrete ones.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kiln/session.h"
+#include "kiln/shape.h"
+#include "kiln/status.h"
+
+namespace kiln {
+
+struct NodeReport {
+  std::string op;
+  std::string name;
+  // Absent optional inputs are left out.
+  std::vector<TensorInfo> inputs;
+  std::vector<TensorInfo> outputs;
+  // The dtype of the first output (what the node computes in).
+  DType dtype = DType::kUndefined;
+  // Unknown (nullopt) while a shape the cost depends on is still dynamic.
+  std::optional<double> flops;
+  std::optional<int64_t> bytes;  // every input (weights included) plus every output
+};
+
+struct ModelReport {
+  std::string path;
+  std::string graph_name;
+  int64_t opset = 0;
+  std::vector<TensorInfo> inputs;   // graph inputs that are not initializers
+  std::vector<TensorInfo> outputs;
+  std::vector<NodeReport> nodes;
+
+  // Totals. flops_known / activation_bytes_known say whether every contribution was known;
+  // when not, the total covers only the known part.
+  double total_flops = 0;
+  bool flops_known = true;
+  int64_t parameter_count = 0;      // elements of all constants (initializers, folded constants)
+  int64_t parameter_bytes = 0;
+  int64_t activation_bytes = 0;     // graph inputs plus every node output that is not a constant
+  bool activation_bytes_known = true;
+};
+
+// Imports the model, fixes the given input shapes (name -> concrete shape; an unknown name, a
+// rank mismatch or a clash with a static dim is INVALID_ARGUMENT), runs shape inference and
+// computes the report.
+Result<ModelReport> inspect_model(const std::string& path, const std::map<std::string, Shape>& shapes = {});
+
+// "[N,3,224,224]" with symbolic names, "?" for unnamed unknown dims, "[?rank]" for unknown rank.
+std::string shape_string(const TensorInfo& info);
+// Bytes of a tensor described by `info`, or nullopt when its shape is not fully known.
+std::optional<int64_t> tensor_bytes(const TensorInfo& info);
+
+}  // namespace kiln

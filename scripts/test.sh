@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The project's test command: installs dependencies, builds build-test with AddressSanitizer and
+# UndefinedBehaviorSanitizer (the sanitizer build) and runs the whole ctest suite, including the
+# ONNX conformance run and the ResNet-50/BERT model tests. Exits with ctest's status.
+#   KILN_TEST_BUILD_DIR  build directory (default: <repo>/build-test)
+#   KILN_TEST_JOBS       parallel build and test jobs (default: all cores)
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build="${KILN_TEST_BUILD_DIR:-${repo}/build-test}"
+jobs="${KILN_TEST_JOBS:-$(nproc)}"
+
+bash "${repo}/scripts/install-deps.sh"
+
+cmake -S "${repo}" -B "${build}" -G Ninja \
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DKILN_SANITIZE=address,undefined \
+  -DKILN_BUILD_TESTS=ON
+cmake --build "${build}" --parallel "${jobs}"
+
+# Sanitizer reports already stop the process (-fno-sanitize-recover); show where UB happened.
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1}"
+
+cd "${build}"
+set +e
+ctest --output-on-failure -j"${jobs}"
+status=$?
+set -e
+exit "${status}"

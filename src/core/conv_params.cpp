@@ -1,0 +1,163 @@
+#include "core/conv_params.h"
+
+#include <algorithm>
+
+namespace kiln {
+namespace {
+
+std::string axis_text(size_t axis) { return "spatial axis " + std::to_string(axis); }
+
+// A per-axis list attribute: absent gives `count` copies of `fallback`; present must have
+// `count` entries, each >= `minimum`.
+Result<std::vector<int64_t>> per_axis_list(const Attributes& attrs, const std::string& name, size_t count,
+                                           int64_t fallback, int64_t minimum) {
+  if (!attrs.has(name)) return std::vector<int64_t>(count, fallback);
+  std::vector<int64_t> values = attrs.get_ints(name);
+  if (values.size() != count)
+    return invalid_argument("attribute '" + name + "' has " + std::to_string(values.size()) + " entries, expected " +
+                            std::to_string(count) + " (one per spatial axis)");
+  for (int64_t v : values)
+    if (v < minimum)
+      return invalid_argument("attribute '" + name + "' has value " + std::to_string(v) + ", expected >= " +
+                              std::to_string(minimum));
+  return values;
+}
+
+Result<AutoPad> decode_auto_pad(const Attributes& attrs) {
+  const std::string text = attrs.get_string("auto_pad", "NOTSET");
+  if (text == "NOTSET") return AutoPad::kNotSet;
+  if (text == "SAME_UPPER") return AutoPad::kSameUpper;
+  if (text == "SAME_LOWER") return AutoPad::kSameLower;
+  if (text == "VALID") return AutoPad::kValid;
+  return invalid_argument("attribute 'auto_pad' is '" + text + "', expected NOTSET, SAME_UPPER, SAME_LOWER or VALID");
+}
+
+// Splits `total` padding between the two ends the way SAME_UPPER / SAME_LOWER ask.
+void split_same_padding(AutoPad mode, int64_t total, AxisGeometry& g) {
+  const int64_t smaller_half = total / 2;
+  if (mode == AutoPad::kSameUpper) {
+    g.pad_begin = smaller_half;
+    g.pad_end = total - smaller_half;
+  } else {
+    g.pad_begin = total - smaller_half;
+    g.pad_end = smaller_half;
+  }
+}
+
+int64_t ceil_div(int64_t a, int64_t b) { return a >= 0 ? (a + b - 1) / b : -((-a) / b); }
+
+}  // namespace
+
+Result<WindowAttrs> decode_window(const Attributes& attrs, std::vector<int64_t> kernel, bool allow_ceil_mode) {
+  WindowAttrs w;
+  const size_t rank = kernel.size();
+  w.kernel = std::move(kernel);
+  KILN_ASSIGN_OR_RETURN(w.auto_pad, decode_auto_pad(attrs));
+  KILN_ASSIGN_OR_RETURN(w.strides, per_axis_list(attrs, "strides", rank, 1, 1));
+  KILN_ASSIGN_OR_RETURN(w.dilations, per_axis_list(attrs, "dilations", rank, 1, 1));
+  KILN_ASSIGN_OR_RETURN(w.pads, per_axis_list(attrs, "pads", 2 * rank, 0, 0));
+  if (w.auto_pad != AutoPad::kNotSet) w.pads.assign(2 * rank, 0);  // auto_pad decides the padding
+  const int64_t ceil_mode = attrs.get_int("ceil_mode", 0);
+  if (ceil_mode != 0 && ceil_mode != 1)
+    return invalid_argument("attribute 'ceil_mode' is " + std::to_string(ceil_mode) + ", expected 0 or 1");
+  if (ceil_mode == 1 && !allow_ceil_mode) return invalid_argument("attribute 'ceil_mode' is not valid for this op");
+  w.ceil_mode = ceil_mode == 1;
+  return w;
+}
+
+Result<std::vector<int64_t>> decode_kernel_shape(const Attributes& attrs, size_t spatial_rank,
+                                                 const std::vector<int64_t>& weight_kernel) {
+  if (!attrs.has("kernel_shape")) {
+    if (weight_kernel.empty()) return invalid_argument("attribute 'kernel_shape' is required");
+    return weight_kernel;
+  }
+  KILN_ASSIGN_OR_RETURN(std::vector<int64_t> kernel, per_axis_list(attrs, "kernel_shape", spatial_rank, 1, 1));
+  if (!weight_kernel.empty() && kernel != weight_kernel)
+    return invalid_argument("attribute 'kernel_shape' does not match the spatial dimensions of the weight");
+  return kernel;
+}
+
+Result<AxisGeometry> forward_axis(const WindowAttrs& w, size_t axis, int64_t input) {
+  AxisGeometry g;
+  g.input = input;
+  g.kernel = w.kernel[axis];
+  g.stride = w.strides[axis];
+  g.dilation = w.dilations[axis];
+  const int64_t window = w.effective_kernel(axis);
+  if (input < 0) return invalid_argument(axis_text(axis) + " has negative size " + std::to_string(input));
+  switch (w.auto_pad) {
+    case AutoPad::kSameUpper:
+    case AutoPad::kSameLower: {
+      g.output = ceil_div(input, g.stride);
+      const int64_t total = std::max<int64_t>(0, (g.output - 1) * g.stride + window - input);
+      split_same_padding(w.auto_pad, total, g);
+      return g;
+    }
+    case AutoPad::kValid:
+    case AutoPad::kNotSet: {
+      if (w.auto_pad == AutoPad::kNotSet) {
+        g.pad_begin = w.pads[axis];
+        g.pad_end = w.pads[axis + w.spatial_rank()];
+      }
+      const int64_t padded = input + g.pad_begin + g.pad_end;
+      if (window > padded)
+        return invalid_argument(axis_text(axis) + ": the window (" + std::to_string(window) +
+                                " after dilation) is larger than the padded input (" + std::to_string(padded) + ")");
+      const int64_t span = padded - window;
+      g.output = (w.ceil_mode ? ceil_div(span, g.stride) : span / g.stride) + 1;
+      // A last window that would start inside the end padding covers no input: drop it.
+      if (w.ceil_mode && (g.output - 1) * g.stride >= input + g.pad_begin) --g.output;
+      return g;
+    }
+  }
+  return internal_error("unhandled auto_pad mode");
+}
+
+Result<TransposeAttrs> decode_transpose(const Attributes& attrs, size_t spatial_rank) {
+  TransposeAttrs t;
+  KILN_ASSIGN_OR_RETURN(t.output_padding, per_axis_list(attrs, "output_padding", spatial_rank, 0, 0));
+  if (attrs.has("output_shape")) {
+    std::vector<int64_t> shape = attrs.get_ints("output_shape");
+    // Some exporters write the full N, C, spatial... shape; keep only the spatial part.
+    if (shape.size() == spatial_rank + 2) shape.erase(shape.begin(), shape.begin() + 2);
+    if (shape.size() != spatial_rank)
+      return invalid_argument("attribute 'output_shape' has " + std::to_string(shape.size()) +
+                              " entries, expected " + std::to_string(spatial_rank));
+    for (int64_t v : shape)
+      if (v < 1) return invalid_argument("attribute 'output_shape' has non-positive entry " + std::to_string(v));
+    t.output_shape = std::move(shape);
+  }
+  return t;
+}
+
+Result<AxisGeometry> transpose_axis(const WindowAttrs& w, const TransposeAttrs& t, size_t axis, int64_t input) {
+  AxisGeometry g;
+  g.input = input;
+  g.kernel = w.kernel[axis];
+  g.stride = w.strides[axis];
+  g.dilation = w.dilations[axis];
+  if (input < 0) return invalid_argument(axis_text(axis) + " has negative size " + std::to_string(input));
+  // The size the transposed window covers before any padding is removed.
+  const int64_t full = g.stride * (input - 1) + t.output_padding[axis] + w.effective_kernel(axis);
+  const bool same = w.auto_pad == AutoPad::kSameUpper || w.auto_pad == AutoPad::kSameLower;
+  if (!t.output_shape.empty() || same) {
+    g.output = !t.output_shape.empty() ? t.output_shape[axis] : input * g.stride;
+    const int64_t total = full - g.output;
+    if (total < 0)
+      return invalid_argument(axis_text(axis) + ": requested output size " + std::to_string(g.output) +
+                              " exceeds what the transposed window covers (" + std::to_string(full) + ")");
+    // ONNX: SAME_UPPER puts the smaller half at the start, every other mode at the end.
+    split_same_padding(w.auto_pad == AutoPad::kSameUpper ? AutoPad::kSameUpper : AutoPad::kSameLower, total, g);
+    return g;
+  }
+  if (w.auto_pad == AutoPad::kNotSet) {
+    g.pad_begin = w.pads[axis];
+    g.pad_end = w.pads[axis + w.spatial_rank()];
+  }
+  g.output = full - g.pad_begin - g.pad_end;
+  if (g.output < 1)
+    return invalid_argument(axis_text(axis) + ": pads remove the whole output (size " + std::to_string(g.output) + ")");
+  return g;
+}
+
+}  // namespace kiln

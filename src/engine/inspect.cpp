@@ -1,0 +1,186 @@
+#include "kiln/inspect.h"
+
+#include <set>
+
+#include "engine/graph_executor.h"
+#include "ir/op_schema.h"
+#include "ir/shape_inference.h"
+#include "onnx/importer.h"
+
+namespace kiln {
+namespace {
+
+std::string list_inputs(const ir::Graph& graph) {
+  std::string names;
+  for (const ir::Value* in : graph.inputs()) {
+    if (in->is_constant()) continue;
+    names += (names.empty() ? "'" : ", '") + in->name() + "'";
+  }
+  return names.empty() ? "none" : names;
+}
+
+ir::Value* find_input(const ir::Graph& graph, const std::string& name) {
+  for (ir::Value* in : graph.inputs())
+    if (in->name() == name && !in->is_constant()) return in;
+  return nullptr;
+}
+
+// Replaces the declared shape of each named input by the given concrete one. Symbols fixed this
+// way (say N = 4) are also fixed in the other inputs that use them, so that inputs stay consistent.
+Status fix_input_shapes(ir::Graph& graph, const std::map<std::string, Shape>& shapes) {
+  std::map<std::string, int64_t> symbol_values;
+  for (const auto& [name, shape] : shapes) {
+    ir::Value* input = find_input(graph, name);
+    if (!input)
+      return invalid_argument("a shape is given for input '" + name + "' but the model has no such input (inputs: " +
+                              list_inputs(graph) + ")");
+    const std::string requested = shape.to_string();
+    if (!shape.is_static()) return invalid_argument("the shape given for input '" + name + "' is not concrete: " + requested);
+    ir::ValueType& type = input->mutable_type();
+    if (type.shape) {
+      const ir::SymShape& declared = *type.shape;
+      const std::string declared_text = ir::sym_shape_to_string(declared);
+      if (declared.size() != shape.rank())
+        return invalid_argument("input '" + name + "' has rank " + std::to_string(declared.size()) + " (" +
+                                declared_text + ") but the shape given for it is " + requested);
+      for (size_t d = 0; d < declared.size(); ++d) {
+        if (declared[d].is_known() && declared[d].value != shape[d])
+          return invalid_argument("input '" + name + "' has static shape " + declared_text + ": dim " +
+                                  std::to_string(d) + " is " + std::to_string(declared[d].value) +
+                                  " but the shape given for it is " + requested);
+        if (!declared[d].is_known() && !declared[d].symbol.empty()) {
+          auto [it, inserted] = symbol_values.emplace(declared[d].symbol, shape[d]);
+          if (!inserted && it->second != shape[d])
+            return invalid_argument("dim '" + declared[d].symbol + "' is given as both " + std::to_string(it->second) +
+                                    " and " + std::to_string(shape[d]) + " (input '" + name + "')");
+        }
+      }
+    }
+    type.shape = ir::sym_shape_from(shape);
+  }
+  for (ir::Value* in : graph.inputs()) {
+    if (shapes.count(in->name()) || !in->type().shape) continue;
+    for (ir::Dim& d : *in->mutable_type().shape) {
+      auto it = d.is_known() ? symbol_values.end() : symbol_values.find(d.symbol);
+      if (it != symbol_values.end()) d = ir::Dim::known(it->second);
+    }
+  }
+  return {};
+}
+
+std::optional<Shape> static_shape(const TensorInfo& info) {
+  if (!info.rank_known) return std::nullopt;
+  Shape shape(info.dims);
+  if (!shape.is_static()) return std::nullopt;
+  return shape;
+}
+
+std::optional<double> node_flops(const ir::Node& node, const NodeReport& report) {
+  // Absent optional inputs are passed as empty shapes, in their positions.
+  std::vector<Shape> inputs;
+  for (const ir::Value* in : node.inputs()) {
+    if (!in) {
+      inputs.emplace_back();
+      continue;
+    }
+    auto shape = static_shape(engine::tensor_info_of(*in));
+    if (!shape) return std::nullopt;
+    inputs.push_back(*shape);
+  }
+  std::vector<Shape> outputs;
+  double output_elements = 0;
+  for (const TensorInfo& out : report.outputs) {
+    auto shape = static_shape(out);
+    if (!shape) return std::nullopt;
+    output_elements += static_cast<double>(shape->numel());
+    outputs.push_back(*shape);
+  }
+  const ir::OpSchema* schema = ir::find_schema(node.op());
+  if (schema && schema->flops) return schema->flops(node, inputs, outputs);
+  return output_elements;  // the default cost model: one FLOP per output element
+}
+
+NodeReport report_node(const ir::Node& node) {
+  NodeReport report;
+  report.op = std::string(op_kind_name(node.op()));
+  report.name = node.name();
+  bool bytes_known = true;
+  int64_t bytes = 0;
+  auto add = [&](const ir::Value* v, std::vector<TensorInfo>& into) {
+    if (!v) return;
+    into.push_back(engine::tensor_info_of(*v));
+    auto b = tensor_bytes(into.back());
+    if (b) bytes += *b;
+    else bytes_known = false;
+  };
+  for (const ir::Value* in : node.inputs()) add(in, report.inputs);
+  for (const ir::Value* out : node.outputs()) add(out, report.outputs);
+  if (!report.outputs.empty()) report.dtype = report.outputs.front().dtype;
+  if (bytes_known) report.bytes = bytes;
+  report.flops = node_flops(node, report);
+  return report;
+}
+
+}  // namespace
+
+std::string shape_string(const TensorInfo& info) {
+  if (!info.rank_known) return "[?rank]";
+  std::string out = "[";
+  for (size_t i = 0; i < info.dims.size(); ++i) {
+    if (i) out += ',';
+    if (info.dims[i] >= 0) out += std::to_string(info.dims[i]);
+    else if (i < info.dim_names.size() && !info.dim_names[i].empty()) out += info.dim_names[i];
+    else out += '?';
+  }
+  return out + "]";
+}
+
+std::optional<int64_t> tensor_bytes(const TensorInfo& info) {
+  auto shape = static_shape(info);
+  if (!shape) return std::nullopt;
+  return shape->numel() * static_cast<int64_t>(dtype_size(info.dtype));
+}
+
+Result<ModelReport> inspect_model(const std::string& path, const std::map<std::string, Shape>& shapes) {
+  KILN_ASSIGN_OR_RETURN(ir::Graph graph, onnx_import::import_file(path));
+  if (!shapes.empty()) {
+    KILN_RETURN_IF_ERROR(fix_input_shapes(graph, shapes));
+    Status inferred = ir::infer_shapes(graph);
+    if (!inferred.ok()) return inferred.with_context("shape inference with the given input shapes");
+  }
+
+  ModelReport report;
+  report.path = path;
+  report.graph_name = graph.name;
+  report.opset = graph.opset;
+  for (const ir::Value* in : graph.inputs())
+    if (!in->is_constant()) report.inputs.push_back(engine::tensor_info_of(*in));
+  for (const ir::Value* out : graph.outputs()) report.outputs.push_back(engine::tensor_info_of(*out));
+
+  for (const auto& node : graph.nodes()) {
+    report.nodes.push_back(report_node(*node));
+    const NodeReport& n = report.nodes.back();
+    if (n.flops) report.total_flops += *n.flops;
+    else report.flops_known = false;
+  }
+
+  for (const auto& value : graph.values()) {
+    if (const Tensor* data = value->constant()) {
+      report.parameter_count += data->numel();
+      report.parameter_bytes += static_cast<int64_t>(data->nbytes());
+    }
+  }
+  auto add_activation = [&](const ir::Value& v) {
+    if (v.is_constant()) return;
+    auto b = tensor_bytes(engine::tensor_info_of(v));
+    if (b) report.activation_bytes += *b;
+    else report.activation_bytes_known = false;
+  };
+  for (const ir::Value* in : graph.inputs()) add_activation(*in);
+  for (const auto& node : graph.nodes())
+    for (const ir::Value* out : node->outputs())
+      if (out) add_activation(*out);
+  return report;
+}
+
+}  // namespace kiln

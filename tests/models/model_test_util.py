@@ -1,0 +1,150 @@
+"""Shared steps of the end-to-end model tests: export a PyTorch model to ONNX once (cached in the
+build dir, keyed by the hash of the test scripts), run it with `kiln run`, compare with PyTorch.
+
+The `kiln run` contract used here:
+    kiln run MODEL --input NAME=FILE.npy [--input ...] --output-dir DIR
+writes DIR/<output name>.npy for every model output.
+"""
+import argparse
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+# Relative error bound: max|kiln - torch| / max|torch|. Both sides compute in FP32; what is left is
+# summation order, so 1e-4 of the output's scale is generous and still catches any real bug.
+MAX_RELATIVE_ERROR = 1e-4
+# Per element: |kiln - torch| <= ELEMENT_RTOL * |torch| + ELEMENT_ATOL_OF_MAX * max|torch|.
+ELEMENT_RTOL = 1e-4
+ELEMENT_ATOL_OF_MAX = 1e-5
+
+MODEL_FILE = "model.onnx"
+EXPECTED_PREFIX = "expected_"
+INPUT_PREFIX = "input_"
+STAMP_FILE = "complete"
+
+
+def parse_args(description):
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--kiln", required=True, help="the kiln executable")
+    parser.add_argument("--work-dir", required=True, help="cache and scratch directory (in the build dir)")
+    return parser.parse_args()
+
+
+def cache_key(*script_paths):
+    import torch
+    digest = hashlib.sha256()
+    for path in script_paths + (os.path.abspath(__file__),):
+        with open(path, "rb") as script:
+            digest.update(script.read())
+    digest.update(torch.__version__.encode())
+    digest.update(np.__version__.encode())
+    return digest.hexdigest()[:16]
+
+
+def prepare_case(work_dir, key, export):
+    """Returns the directory holding model.onnx, input_<name>.npy and expected_<name>.npy.
+
+    `export(directory)` writes them; it only runs when no complete cache entry for `key` exists.
+    """
+    cache_root = os.path.join(work_dir, "export")
+    case_dir = os.path.join(cache_root, key)
+    if os.path.exists(os.path.join(case_dir, STAMP_FILE)):
+        print(f"using the cached export in {case_dir}")
+        return case_dir
+    # Entries under other keys belong to other versions of the scripts.
+    shutil.rmtree(cache_root, ignore_errors=True)
+    staging = case_dir + ".partial"
+    os.makedirs(staging)
+    started = time.monotonic()
+    export(staging)
+    with open(os.path.join(staging, STAMP_FILE), "w") as stamp:
+        stamp.write(key + "\n")
+    os.rename(staging, case_dir)
+    print(f"exported in {time.monotonic() - started:.1f} s to {case_dir}")
+    return case_dir
+
+
+def save_case(directory, onnx_export, inputs, expected):
+    """onnx_export(path) writes the model; inputs and expected map names to numpy arrays."""
+    onnx_export(os.path.join(directory, MODEL_FILE))
+    for name, array in inputs.items():
+        np.save(os.path.join(directory, INPUT_PREFIX + name + ".npy"), array)
+    for name, array in expected.items():
+        np.save(os.path.join(directory, EXPECTED_PREFIX + name + ".npy"), array)
+
+
+def names_with_prefix(directory, prefix):
+    return sorted(f[len(prefix):-len(".npy")] for f in os.listdir(directory)
+                  if f.startswith(prefix) and f.endswith(".npy"))
+
+
+def run_kiln(kiln, case_dir, output_dir):
+    shutil.rmtree(output_dir, ignore_errors=True)
+    os.makedirs(output_dir)
+    command = [kiln, "run", os.path.join(case_dir, MODEL_FILE)]
+    for name in names_with_prefix(case_dir, INPUT_PREFIX):
+        command += ["--input", f"{name}={os.path.join(case_dir, INPUT_PREFIX + name + '.npy')}"]
+    command += ["--output-dir", output_dir]
+    print("running:", " ".join(command), flush=True)
+    started = time.monotonic()
+    completed = subprocess.run(command)
+    print(f"kiln run took {time.monotonic() - started:.1f} s (exit status {completed.returncode})")
+    return completed.returncode == 0
+
+
+def compare(name, actual, expected):
+    """Prints the comparison; returns whether `actual` is close enough to `expected`."""
+    if actual.dtype != expected.dtype or actual.shape != expected.shape:
+        print(f"FAIL {name}: got {actual.dtype}{list(actual.shape)}, expected {expected.dtype}{list(expected.shape)}")
+        return False
+    if not np.all(np.isfinite(actual)):
+        print(f"FAIL {name}: {np.count_nonzero(~np.isfinite(actual))} non-finite values")
+        return False
+    scale = float(np.max(np.abs(expected)))
+    difference = np.abs(actual.astype(np.float64) - expected.astype(np.float64))
+    relative_error = float(np.max(difference)) / scale if scale > 0 else float(np.max(difference))
+    bound = ELEMENT_RTOL * np.abs(expected) + ELEMENT_ATOL_OF_MAX * scale
+    outside = int(np.count_nonzero(difference > bound))
+    print(f"{name}: shape {list(actual.shape)}, max|torch| {scale:.4g}, "
+          f"max relative error {relative_error:.3g} (limit {MAX_RELATIVE_ERROR:g}), "
+          f"{outside} elements outside allclose(rtol={ELEMENT_RTOL:g}, atol={ELEMENT_ATOL_OF_MAX:g}*max)")
+    ok = relative_error < MAX_RELATIVE_ERROR and outside == 0
+    if not ok:
+        worst = np.unravel_index(int(np.argmax(difference - bound)), difference.shape)
+        print(f"FAIL {name}: worst element {list(worst)}: kiln {actual[worst]!r}, torch {expected[worst]!r}")
+    return ok
+
+
+def run_and_compare(kiln, case_dir, work_dir):
+    output_dir = os.path.join(work_dir, "kiln-output")
+    if not run_kiln(kiln, case_dir, output_dir):
+        print("FAIL: kiln run failed")
+        return 1
+    ok = True
+    for name in names_with_prefix(case_dir, EXPECTED_PREFIX):
+        produced = os.path.join(output_dir, name + ".npy")
+        if not os.path.exists(produced):
+            print(f"FAIL {name}: kiln did not write {produced}")
+            ok = False
+            continue
+        expected = np.load(os.path.join(case_dir, EXPECTED_PREFIX + name + ".npy"))
+        ok = compare(name, np.load(produced), expected) and ok
+    print("PASS" if ok else "FAIL")
+    return 0 if ok else 1
+
+
+def main(script_path, description, export):
+    """The whole test: export (cached), run kiln, compare. Returns the process exit status."""
+    args = parse_args(description)
+    os.makedirs(args.work_dir, exist_ok=True)
+    case_dir = prepare_case(args.work_dir, cache_key(script_path), export)
+    return run_and_compare(args.kiln, case_dir, args.work_dir)
+
+
+if __name__ == "__main__":
+    sys.exit("import this module from a model test")
