@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes the ONNX importer with libFuzzer (clang, ASan + UBSan).
 #   scripts/fuzz-onnx.sh [SECONDS]     (default 600)
+# KILN_FUZZ_IMPORT_ONLY=1 skips shape inference (see fuzz/onnx_import_fuzzer.cpp).
 # Builds into build-fuzz/, seeds build-fuzz/corpus with small valid models, and exits non-zero
 # when the fuzzer finds a crash (the reproducer is written to build-fuzz/artifacts/).
 set -euo pipefail

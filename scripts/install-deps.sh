@@ -10,9 +10,11 @@ readonly PACKAGES=(
   build-essential cmake ninja-build ccache g++ clang clang-tidy libclang-rt-14-dev
   # libraries
   libonnx-dev libprotobuf-dev protobuf-compiler libgtest-dev libgmock-dev libbenchmark-dev
-  libcli11-dev libfmt-dev libspdlog-dev rapidjson-dev libdnnl-dev
+  libcli11-dev libfmt-dev libspdlog-dev rapidjson-dev libdnnl-dev libevent-dev
   # test peers: ONNX node tests, PyTorch reference models
   python3-onnx python3-numpy python3-torch python3-torchvision
+  # GPU bundles (scripts/gpu/package.sh): RUNPATH=$ORIGIN on copied binaries and libraries
+  patchelf
 )
 
 is_installed() {

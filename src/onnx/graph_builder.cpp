@@ -5,6 +5,7 @@
 
 #include <onnx/onnx_pb.h>
 
+#include <algorithm>
 #include <unordered_map>
 
 #include "onnx/opset_upgrade.h"

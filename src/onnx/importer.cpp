@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "ir/op_schema.h"
 #include "ir/shape_inference.h"
 #include "ir/verifier.h"
 #include "onnx/graph_builder.h"
@@ -15,6 +16,31 @@ namespace {
 
 constexpr const char* kInMemoryLabel = "<model bytes>";
 
+// Schema inference functions may assume their required inputs exist, so a malformed model is
+// stopped here, before ir::infer_shapes, with an error naming the node.
+Status check_arity(const ir::Graph& graph) {
+  for (const auto& node : graph.nodes()) {
+    const ir::OpSchema* schema = ir::find_schema(node->op());
+    if (schema == nullptr) return internal_error(node->describe() + ": op has no schema");
+    const auto inputs = static_cast<int>(node->inputs().size());
+    const auto outputs = static_cast<int>(node->outputs().size());
+    if (inputs < schema->min_inputs || (schema->max_inputs != ir::kVariadic && inputs > schema->max_inputs))
+      return invalid_argument(node->describe() + " has " + std::to_string(inputs) + " inputs; expected " +
+                              std::to_string(schema->min_inputs) + " to " +
+                              (schema->max_inputs == ir::kVariadic ? std::string("any number")
+                                                                   : std::to_string(schema->max_inputs)));
+    for (int i = 0; i < schema->min_inputs; ++i)
+      if (node->input(static_cast<size_t>(i)) == nullptr)
+        return invalid_argument(node->describe() + ": required input " + std::to_string(i) + " is missing");
+    if (outputs < schema->min_outputs || (schema->max_outputs != ir::kVariadic && outputs > schema->max_outputs))
+      return invalid_argument(node->describe() + " has " + std::to_string(outputs) + " outputs; expected " +
+                              std::to_string(schema->min_outputs) + " to " +
+                              (schema->max_outputs == ir::kVariadic ? std::string("any number")
+                                                                    : std::to_string(schema->max_outputs)));
+  }
+  return {};
+}
+
 Result<ir::Graph> import_model(std::string_view bytes, const std::string& base_dir, const std::string& label,
                                const ImportOptions& options) {
   onnx::ModelProto model;
@@ -23,6 +49,7 @@ Result<ir::Graph> import_model(std::string_view bytes, const std::string& base_d
   auto graph = build_graph(model, opsets, base_dir);
   if (!graph.ok()) return graph.status().with_context(label);
   if (options.infer_and_verify) {
+    KILN_RETURN_IF_ERROR(check_arity(*graph).with_context(label));
     KILN_RETURN_IF_ERROR(ir::infer_shapes(*graph).with_context(label));
     KILN_RETURN_IF_ERROR(ir::verify(*graph).with_context(label));
   }

@@ -43,6 +43,9 @@ bool is_reduce(OpKind op) {
   }
 }
 
+// Input 0, or nullptr when the node has none (a malformed model).
+ir::Value* data_input(const NodeDraft& node) { return node.inputs.empty() ? nullptr : node.inputs[0]; }
+
 Status wrong_attribute_kind(const NodeDraft& node, int64_t opset, const std::string& attr, const char* expected) {
   return invalid_argument(describe_draft(node, opset) + ": attribute '" + attr + "' must be " + expected);
 }
@@ -96,7 +99,7 @@ Status upgrade_pad(ir::Graph& graph, NodeDraft& node, int64_t opset) {
   KILN_ASSIGN_OR_RETURN(bool has_value, float_attr(node, opset, "value", value));
   node.attrs.erase("value");
   if (has_value && value != 0.0f) {  // 0 is the default of the optional constant_value input
-    KILN_ASSIGN_OR_RETURN(ir::Value * constant, float_scalar_like(graph, node, opset, node.inputs.at(0), value, "_value"));
+    KILN_ASSIGN_OR_RETURN(ir::Value * constant, float_scalar_like(graph, node, opset, data_input(node), value, "_value"));
     set_input(node, 2, constant);
   }
   return {};
@@ -110,7 +113,7 @@ Status upgrade_clip(ir::Graph& graph, NodeDraft& node, int64_t opset) {
     if (!present) continue;  // an absent bound input means unbounded, like the absent attribute
     node.attrs.erase(attr);
     KILN_ASSIGN_OR_RETURN(ir::Value * constant,
-                          float_scalar_like(graph, node, opset, node.inputs.at(0), value, std::string("_") + attr));
+                          float_scalar_like(graph, node, opset, data_input(node), value, std::string("_") + attr));
     set_input(node, index, constant);
   }
   return {};

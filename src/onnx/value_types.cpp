@@ -2,9 +2,18 @@
 
 #include <onnx/onnx_pb.h>
 
+#include <limits>
+
 #include "onnx/proto_tensor.h"
 
 namespace kiln::onnx_import {
+namespace {
+
+// Declared sizes whose product exceeds this cannot describe a real tensor; rejecting them keeps
+// every later element-count computation inside int64.
+constexpr int64_t kMaxDeclaredElements = std::numeric_limits<int64_t>::max() / 16;
+
+}  // namespace
 
 Result<ir::ValueType> value_type_from_proto(const onnx::TypeProto& type, const std::string& what) {
   ir::ValueType out;
@@ -17,11 +26,15 @@ Result<ir::ValueType> value_type_from_proto(const onnx::TypeProto& type, const s
   }
   if (!tensor.has_shape()) return out;
   ir::SymShape shape;
+  int64_t known_product = 1;
   shape.reserve(static_cast<size_t>(tensor.shape().dim_size()));
   for (const auto& dim : tensor.shape().dim()) {
     if (dim.has_dim_value()) {
       if (dim.dim_value() < 0)
         return invalid_argument(what + " has a negative dimension " + std::to_string(dim.dim_value()));
+      if (dim.dim_value() > 0 && known_product > kMaxDeclaredElements / dim.dim_value())
+        return invalid_argument(what + " declares a shape too large to exist");
+      if (dim.dim_value() > 0) known_product *= dim.dim_value();
       shape.push_back(ir::Dim::known(dim.dim_value()));
     } else if (dim.has_dim_param() && !dim.dim_param().empty()) {
       shape.push_back(ir::Dim::symbolic(dim.dim_param()));

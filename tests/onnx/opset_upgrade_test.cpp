@@ -306,3 +306,27 @@ TEST(OpsetUpgrade, ScatterBecomesScatterElements) {
 
 }  // namespace
 }  // namespace kiln::onnx_test
+
+namespace kiln::onnx_test {
+namespace {
+
+// Found by the fuzzer: legacy nodes without their data input must be an error, not a crash.
+TEST(OpsetUpgrade, LegacyNodesWithoutInputsAreErrors) {
+  const std::vector<std::pair<std::string, void (*)(onnx::NodeProto*)>> cases = {
+      {"Pad", [](onnx::NodeProto* n) { set_float(n, "value", 1.0f); }},
+      {"Clip", [](onnx::NodeProto* n) { set_float(n, "min", 0.0f); }},
+      {"Upsample", [](onnx::NodeProto* n) { set_floats(n, "scales", {1.0f}); }},
+      {"Softmax", [](onnx::NodeProto*) {}},
+  };
+  for (const auto& [op, configure] : cases) {
+    ModelBuilder m(9);
+    configure(m.node(op, {}, {"y"}, "bad"));
+    m.output("y");
+    auto graph = m.import();
+    ASSERT_FALSE(graph.ok()) << op;
+    EXPECT_NE(graph.status().message().find("'bad'"), std::string::npos) << graph.status().message();
+  }
+}
+
+}  // namespace
+}  // namespace kiln::onnx_test

@@ -44,13 +44,13 @@ TEST(TensorConstant, EveryAttributeForm) {
   Attributes ss;
   ss.set("value_strings", std::vector<std::string>{"ab", "", "c"});
   auto strings = run_op({OpKind::Constant, {}, ss});
-  ASSERT_TRUE(strings.ok());
+  ASSERT_TRUE(strings.ok()) << strings.status().to_string();
   EXPECT_EQ(strings->at(0).strings(), (std::vector<std::string>{"ab", "", "c"}));
 
   Attributes s;
   s.set("value_string", std::string("hello"));
   auto string = run_op({OpKind::Constant, {}, s});
-  ASSERT_TRUE(string.ok());
+  ASSERT_TRUE(string.ok()) << string.status().to_string();
   EXPECT_EQ(string->at(0).strings(), (std::vector<std::string>{"hello"}));
 }
 

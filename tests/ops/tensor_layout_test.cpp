@@ -177,7 +177,10 @@ TEST(TensorSlice, ErrorsAndSymbolic) {
   EXPECT_FALSE(run_op({OpKind::Slice, {x, make_int64(Shape{1}, {0}), make_int64(Shape{1}, {2}), make_int64(Shape{1}, {3})}}).ok());
   EXPECT_EQ(type_string(infer_only(OpKind::Slice, {sym_type(DType::kFloat32, {"B", "S", "768"}), make_int64(Shape{1}, {0}),
                                                    make_int64(Shape{1}, {1}), make_int64(Shape{1}, {1})})),
-            "float32[B,1,768]");
+            "float32[B,?,768]");
+  EXPECT_EQ(type_string(infer_only(OpKind::Slice, {sym_type(DType::kFloat32, {"B", "S", "768"}), make_int64(Shape{1}, {-10}),
+                                                   make_int64(Shape{1}, {-8}), make_int64(Shape{1}, {-1})})),
+            "float32[B,S,2]");
   EXPECT_EQ(type_string(infer_only(OpKind::Slice, {sym_type(DType::kFloat32, {"B", "S"}), sym_type(DType::kInt64, {"1"}),
                                                    sym_type(DType::kInt64, {"1"})})),
             "float32[?,?]");

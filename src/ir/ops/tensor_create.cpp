@@ -1,6 +1,7 @@
 // Schemas of the ops that create tensors: Constant, ConstantOfShape, Range, OneHot, EyeLike and
 // Trilu (same shape as its input).
 #include <cmath>
+#include <type_traits>
 
 #include "core/dtype_dispatch.h"
 #include "core/onnx_dtype.h"
@@ -60,18 +61,44 @@ std::optional<double> constant_scalar(const InferContext& ctx, size_t i) {
   return out;
 }
 
+// The scalar value of a constant integer input, exactly; nullopt otherwise.
+std::optional<int64_t> constant_integer(const InferContext& ctx, size_t i) {
+  const Tensor* t = ctx.input_constant(i);
+  if (!t || t->numel() != 1 || !dtype_is_integer(t->dtype()) || t->dtype() == DType::kUInt64) return std::nullopt;
+  std::optional<int64_t> out;
+  visit_dtype(t->dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (std::is_integral_v<T>) out = static_cast<int64_t>(t->data<T>()[0]);
+  });
+  return out;
+}
+
+// ceil((limit - start) / delta) clamped at 0, counted exactly; nullopt when it overflows.
+std::optional<int64_t> integer_range_count(int64_t start, int64_t limit, int64_t delta) {
+  int64_t diff = 0;
+  if (__builtin_sub_overflow(limit, start, &diff)) return std::nullopt;
+  if (delta > 0) return diff <= 0 ? 0 : (diff - 1) / delta + 1;
+  return diff >= 0 ? 0 : (diff + 1) / delta + 1;
+}
+
 Status infer_range(InferContext& ctx) {
   const DType dtype = ctx.input_dtype(0);
   if (ctx.input_dtype(1) != dtype || ctx.input_dtype(2) != dtype)
     return ctx.error("start, limit and delta must share one dtype");
   Dim count;
-  auto start = constant_scalar(ctx, 0), limit = constant_scalar(ctx, 1), delta = constant_scalar(ctx, 2);
-  if (start && limit && delta) {
-    if (*delta == 0) return ctx.error("delta is 0");
-    const double steps = std::ceil((*limit - *start) / *delta);
-    // Integer ranges beyond 2^53 are left to the kernel, which counts exactly.
-    constexpr double kExactLimit = 9007199254740992.0;
-    if (std::isfinite(steps) && steps < kExactLimit) count = Dim::known(static_cast<int64_t>(std::max(steps, 0.0)));
+  if (dtype_is_integer(dtype)) {
+    auto start = constant_integer(ctx, 0), limit = constant_integer(ctx, 1), delta = constant_integer(ctx, 2);
+    if (delta && *delta == 0) return ctx.error("delta is 0");
+    if (start && limit && delta)
+      if (auto n = integer_range_count(*start, *limit, *delta)) count = Dim::known(*n);
+  } else {
+    auto start = constant_scalar(ctx, 0), limit = constant_scalar(ctx, 1), delta = constant_scalar(ctx, 2);
+    if (delta && *delta == 0) return ctx.error("delta is 0");
+    if (start && limit && delta) {
+      const double steps = std::ceil((*limit - *start) / *delta);
+      constexpr double kExactLimit = 9007199254740992.0;  // 2^53: counts above are left to the kernel
+      if (std::isfinite(steps) && steps < kExactLimit) count = Dim::known(static_cast<int64_t>(std::max(steps, 0.0)));
+    }
   }
   ctx.set_output(0, dtype, SymShape{count});
   return {};
@@ -92,7 +119,8 @@ Status infer_one_hot(InferContext& ctx) {
   Dim depth_dim;
   if (auto depth = constant_scalar(ctx, 1)) {
     if (!(*depth >= 1)) return ctx.error("depth must be positive");
-    depth_dim = Dim::known(static_cast<int64_t>(*depth));
+    constexpr double kLargestExactDepth = 9007199254740992.0;  // 2^53; larger depths fail in the kernel
+    if (*depth < kLargestExactDepth) depth_dim = Dim::known(static_cast<int64_t>(*depth));
   }
   SymShape out = *in;
   out.insert(out.begin() + axis, depth_dim);

@@ -1,6 +1,7 @@
 // Ops that create tensors from attributes or a few scalars: Constant, ConstantOfShape, Range,
 // OneHot, EyeLike, plus NonZero and Trilu, which select positions by value or by index.
 #include <cmath>
+#include <type_traits>
 
 #include "backends/reference/kernels/tensor_common.h"
 #include "core/onnx_dtype.h"
@@ -8,31 +9,31 @@
 namespace kiln::reference::tensor_ops {
 namespace {
 
+// A 1-D tensor of `values` (the shape is taken before the values move in).
+template <class T>
+Tensor vector_tensor(DType dtype, std::vector<T> values) {
+  const Shape shape{static_cast<int64_t>(values.size())};
+  if constexpr (std::is_same_v<T, std::string>) return Tensor::from_strings(shape, std::move(values));
+  else return Tensor::from_vector(dtype, shape, values);
+}
+
 Status constant_kernel(KernelContext& ctx) {
   const Attributes& a = ctx.attributes();
-  int present = 0;
-  Tensor out;
-  if (const Tensor* value = a.get_tensor("value")) ++present, out = value->clone();
-  if (a.has("value_float")) ++present, out = Tensor::from_vector(DType::kFloat32, Shape{}, std::vector<float>{a.get_float("value_float", 0)});
-  if (a.has("value_floats")) {
-    std::vector<float> v = a.get_floats("value_floats");
-    ++present, out = Tensor::from_vector(DType::kFloat32, Shape{static_cast<int64_t>(v.size())}, v);
-  }
-  if (a.has("value_int")) ++present, out = Tensor::from_vector(DType::kInt64, Shape{}, std::vector<int64_t>{a.get_int("value_int", 0)});
-  if (a.has("value_ints")) {
-    std::vector<int64_t> v = a.get_ints("value_ints");
-    ++present, out = Tensor::from_vector(DType::kInt64, Shape{static_cast<int64_t>(v.size())}, v);
-  }
-  if (a.has("value_string")) ++present, out = Tensor::from_strings(Shape{}, {a.get_string("value_string", "")});
-  if (a.has("value_strings")) {
-    std::vector<std::string> v = a.get_strings("value_strings");
-    ++present, out = Tensor::from_strings(Shape{static_cast<int64_t>(v.size())}, std::move(v));
-  }
+  std::vector<Tensor> found;
+  if (const Tensor* value = a.get_tensor("value")) found.push_back(value->clone());
+  if (a.has("value_float"))
+    found.push_back(Tensor::from_vector(DType::kFloat32, Shape{}, std::vector<float>{a.get_float("value_float", 0)}));
+  if (a.has("value_floats")) found.push_back(vector_tensor(DType::kFloat32, a.get_floats("value_floats")));
+  if (a.has("value_int"))
+    found.push_back(Tensor::from_vector(DType::kInt64, Shape{}, std::vector<int64_t>{a.get_int("value_int", 0)}));
+  if (a.has("value_ints")) found.push_back(vector_tensor(DType::kInt64, a.get_ints("value_ints")));
+  if (a.has("value_string")) found.push_back(Tensor::from_strings(Shape{}, {a.get_string("value_string", "")}));
+  if (a.has("value_strings")) found.push_back(vector_tensor(DType::kBytes, a.get_strings("value_strings")));
   if (a.has("sparse_value")) return unimplemented("Constant: attribute 'sparse_value' is not supported");
-  if (present != 1 || !out.defined())
+  if (found.size() != 1)
     return invalid_argument("Constant needs exactly one of value, value_float(s), value_int(s), value_string(s); got " +
-                            std::to_string(present));
-  ctx.outputs[0] = std::move(out);
+                            std::to_string(found.size()));
+  ctx.outputs[0] = std::move(found[0]);
   return {};
 }
 
@@ -154,7 +155,7 @@ Status eye_like_kernel(KernelContext& ctx) {
   visit_dtype(dtype, [&](auto tag) {
     using T = decltype(tag);
     for (int64_t i = 0; i < rows; ++i) {
-      if (k > cols || -k > rows) break;
+      if (k > cols || k < -rows) break;  // no diagonal entry; also keeps i + k from overflowing
       const int64_t j = i + k;
       if (j >= 0 && j < cols) out.data<T>()[i * cols + j] = convert_element<T>(1.0);
     }

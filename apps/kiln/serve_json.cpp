@@ -1,0 +1,393 @@
+#include "serve_json.h"
+
+#include <google/protobuf/util/json_util.h>
+#include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <cmath>
+#include <limits>
+
+#include "kiln/float_types.h"
+#include "serving/datatype.h"
+
+namespace kiln::cli::serve {
+namespace {
+
+using rapidjson::Value;
+using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer, rapidjson::UTF8<>, rapidjson::UTF8<>, rapidjson::CrtAllocator,
+                                     rapidjson::kWriteNanAndInfFlag>;
+// Tensor rank and size limits for JSON requests; the body size limit bounds them anyway.
+constexpr size_t kMaxRank = 32;
+constexpr size_t kMaxNestingDepth = kMaxRank + 1;
+
+Status flatten(const Value& value, std::vector<const Value*>& leaves, size_t depth) {
+  if (depth > kMaxNestingDepth) return invalid_argument("'data' is nested deeper than any tensor kiln accepts");
+  if (!value.IsArray()) {
+    leaves.push_back(&value);
+    return {};
+  }
+  for (const Value& element : value.GetArray()) KILN_RETURN_IF_ERROR(flatten(element, leaves, depth + 1));
+  return {};
+}
+
+template <class T>
+Status fill_integers(Tensor& tensor, const std::vector<const Value*>& leaves, const std::string& name) {
+  T* out = tensor.data<T>();
+  for (size_t i = 0; i < leaves.size(); ++i) {
+    const Value& v = *leaves[i];
+    bool fits = false;
+    if constexpr (std::is_signed_v<T>) {
+      fits = v.IsInt64() && v.GetInt64() >= std::numeric_limits<T>::min() && v.GetInt64() <= std::numeric_limits<T>::max();
+      if (fits) out[i] = static_cast<T>(v.GetInt64());
+    } else {
+      fits = v.IsUint64() && v.GetUint64() <= std::numeric_limits<T>::max();
+      if (fits) out[i] = static_cast<T>(v.GetUint64());
+    }
+    if (!fits) {
+      return invalid_argument("input '" + name + "': element " + std::to_string(i) + " is not an integer in the range of " +
+                              std::string(serving::wire_name(tensor.dtype())));
+    }
+  }
+  return {};
+}
+
+template <class T>
+Status fill_floats(Tensor& tensor, const std::vector<const Value*>& leaves, const std::string& name) {
+  T* out = tensor.data<T>();
+  for (size_t i = 0; i < leaves.size(); ++i) {
+    if (!leaves[i]->IsNumber()) {
+      return invalid_argument("input '" + name + "': element " + std::to_string(i) + " is not a number");
+    }
+    out[i] = T(static_cast<float>(leaves[i]->GetDouble()));
+    if constexpr (std::is_same_v<T, double>) out[i] = leaves[i]->GetDouble();
+  }
+  return {};
+}
+
+Result<Tensor> decode_tensor(const std::string& name, DType dtype, Shape shape, const Value& data) {
+  std::vector<const Value*> leaves;
+  KILN_RETURN_IF_ERROR(flatten(data, leaves, 0));
+  // Compare the element count without overflowing on absurd shapes.
+  uint64_t expected = 1;
+  for (int64_t d : shape.dims()) {
+    if (d != 0 && expected > leaves.size() / static_cast<uint64_t>(d) + 1) {
+      return invalid_argument("input '" + name + "': shape " + shape.to_string() + " does not match the " +
+                              std::to_string(leaves.size()) + " elements in 'data'");
+    }
+    expected *= static_cast<uint64_t>(d);
+  }
+  if (expected != leaves.size()) {
+    return invalid_argument("input '" + name + "': shape " + shape.to_string() + " needs " + std::to_string(expected) +
+                            " elements but 'data' has " + std::to_string(leaves.size()));
+  }
+  if (dtype == DType::kBytes) {
+    std::vector<std::string> values;
+    for (size_t i = 0; i < leaves.size(); ++i) {
+      if (!leaves[i]->IsString()) return invalid_argument("input '" + name + "': element " + std::to_string(i) + " is not a string");
+      values.emplace_back(leaves[i]->GetString(), leaves[i]->GetStringLength());
+    }
+    return Tensor::from_strings(shape, std::move(values));
+  }
+  Tensor tensor(dtype, shape);
+  Status status;
+  switch (dtype) {
+    case DType::kBool: {
+      for (size_t i = 0; i < leaves.size(); ++i) {
+        if (!leaves[i]->IsBool()) return invalid_argument("input '" + name + "': element " + std::to_string(i) + " is not a boolean");
+        tensor.data<bool>()[i] = leaves[i]->GetBool();
+      }
+      break;
+    }
+    case DType::kUInt8: status = fill_integers<uint8_t>(tensor, leaves, name); break;
+    case DType::kUInt16: status = fill_integers<uint16_t>(tensor, leaves, name); break;
+    case DType::kUInt32: status = fill_integers<uint32_t>(tensor, leaves, name); break;
+    case DType::kUInt64: status = fill_integers<uint64_t>(tensor, leaves, name); break;
+    case DType::kInt8: status = fill_integers<int8_t>(tensor, leaves, name); break;
+    case DType::kInt16: status = fill_integers<int16_t>(tensor, leaves, name); break;
+    case DType::kInt32: status = fill_integers<int32_t>(tensor, leaves, name); break;
+    case DType::kInt64: status = fill_integers<int64_t>(tensor, leaves, name); break;
+    case DType::kFloat16: status = fill_floats<Float16>(tensor, leaves, name); break;
+    case DType::kBFloat16: status = fill_floats<BFloat16>(tensor, leaves, name); break;
+    case DType::kFloat32: status = fill_floats<float>(tensor, leaves, name); break;
+    case DType::kFloat64: status = fill_floats<double>(tensor, leaves, name); break;
+    default: return unimplemented("input '" + name + "': datatype is not supported over JSON");
+  }
+  KILN_RETURN_IF_ERROR(status);
+  return tensor;
+}
+
+void write_tensor_data(JsonWriter& w, const Tensor& t) {
+  w.StartArray();
+  const int64_t n = t.numel();
+  for (int64_t i = 0; i < n; ++i) {
+    switch (t.dtype()) {
+      case DType::kBool: w.Bool(t.data<bool>()[i]); break;
+      case DType::kUInt8: w.Uint(t.data<uint8_t>()[i]); break;
+      case DType::kUInt16: w.Uint(t.data<uint16_t>()[i]); break;
+      case DType::kUInt32: w.Uint(t.data<uint32_t>()[i]); break;
+      case DType::kUInt64: w.Uint64(t.data<uint64_t>()[i]); break;
+      case DType::kInt8: w.Int(t.data<int8_t>()[i]); break;
+      case DType::kInt16: w.Int(t.data<int16_t>()[i]); break;
+      case DType::kInt32: w.Int(t.data<int32_t>()[i]); break;
+      case DType::kInt64: w.Int64(t.data<int64_t>()[i]); break;
+      case DType::kFloat16: w.Double(static_cast<float>(t.data<Float16>()[i])); break;
+      case DType::kBFloat16: w.Double(static_cast<float>(t.data<BFloat16>()[i])); break;
+      case DType::kFloat32: w.Double(t.data<float>()[i]); break;
+      case DType::kFloat64: w.Double(t.data<double>()[i]); break;
+      case DType::kBytes: w.String(t.strings()[static_cast<size_t>(i)].data(), static_cast<rapidjson::SizeType>(t.strings()[static_cast<size_t>(i)].size())); break;
+      default: w.Null(); break;
+    }
+  }
+  w.EndArray();
+}
+
+void write_string(JsonWriter& w, const char* key, const std::string& value) {
+  w.Key(key);
+  w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
+}
+
+void write_shape(JsonWriter& w, const std::vector<int64_t>& dims) {
+  w.Key("shape");
+  w.StartArray();
+  for (int64_t d : dims) w.Int64(d);
+  w.EndArray();
+}
+
+Result<rapidjson::Document> parse_body(std::string_view body) {
+  rapidjson::Document doc;
+  doc.Parse(body.data(), body.size());
+  if (doc.HasParseError()) {
+    return invalid_argument("malformed JSON at offset " + std::to_string(doc.GetErrorOffset()) + ": " +
+                            rapidjson::GetParseError_En(doc.GetParseError()));
+  }
+  return doc;
+}
+
+}  // namespace
+
+Status decode_infer_request(std::string_view body, serving::InferenceRequest& request) {
+  KILN_ASSIGN_OR_RETURN(rapidjson::Document doc, parse_body(body));
+  if (!doc.IsObject()) return invalid_argument("the infer request must be a JSON object");
+  if (auto id = doc.FindMember("id"); id != doc.MemberEnd()) {
+    if (!id->value.IsString()) return invalid_argument("'id' must be a string");
+    request.id = id->value.GetString();
+  }
+  if (auto params = doc.FindMember("parameters"); params != doc.MemberEnd() && params->value.IsObject()) {
+    for (const auto& p : params->value.GetObject()) {
+      const std::string key = p.name.GetString();
+      if (key == "priority" && p.value.IsUint()) request.priority = p.value.GetUint();
+      if (key == "timeout" && p.value.IsUint64()) request.timeout_us = p.value.GetUint64();
+      if (p.value.IsString()) request.parameters[key] = p.value.GetString();
+    }
+  }
+  auto inputs = doc.FindMember("inputs");
+  if (inputs == doc.MemberEnd() || !inputs->value.IsArray()) return invalid_argument("'inputs' must be an array");
+  for (const Value& input : inputs->value.GetArray()) {
+    if (!input.IsObject()) return invalid_argument("each element of 'inputs' must be an object");
+    auto name = input.FindMember("name");
+    if (name == input.MemberEnd() || !name->value.IsString()) return invalid_argument("an input has no string 'name'");
+    const std::string input_name = name->value.GetString();
+    auto datatype = input.FindMember("datatype");
+    if (datatype == input.MemberEnd() || !datatype->value.IsString()) {
+      return invalid_argument("input '" + input_name + "' has no string 'datatype'");
+    }
+    const std::optional<DType> dtype = serving::dtype_from_wire_name(datatype->value.GetString());
+    if (!dtype) {
+      return invalid_argument("input '" + input_name + "': unknown datatype '" + std::string(datatype->value.GetString()) +
+                              "' (expected BOOL, UINT8..UINT64, INT8..INT64, FP16, FP32, FP64, BF16 or BYTES)");
+    }
+    auto shape = input.FindMember("shape");
+    if (shape == input.MemberEnd() || !shape->value.IsArray() || shape->value.Size() > kMaxRank) {
+      return invalid_argument("input '" + input_name + "': 'shape' must be an array of at most " + std::to_string(kMaxRank) +
+                              " sizes");
+    }
+    std::vector<int64_t> dims;
+    for (const Value& d : shape->value.GetArray()) {
+      if (!d.IsInt64() || d.GetInt64() < 0) return invalid_argument("input '" + input_name + "': 'shape' has a size that is not a non-negative integer");
+      dims.push_back(d.GetInt64());
+    }
+    if (auto params = input.FindMember("parameters"); params != input.MemberEnd() && params->value.IsObject() &&
+                                                     params->value.HasMember("binary_data_size")) {
+      return unimplemented("input '" + input_name + "': the binary tensor data extension is not supported yet; send 'data' as JSON");
+    }
+    auto data = input.FindMember("data");
+    if (data == input.MemberEnd()) return invalid_argument("input '" + input_name + "' has no 'data'");
+    KILN_ASSIGN_OR_RETURN(Tensor tensor, decode_tensor(input_name, *dtype, Shape(dims), data->value));
+    request.inputs.push_back({input_name, std::move(tensor)});
+  }
+  if (auto outputs = doc.FindMember("outputs"); outputs != doc.MemberEnd()) {
+    if (!outputs->value.IsArray()) return invalid_argument("'outputs' must be an array");
+    for (const Value& output : outputs->value.GetArray()) {
+      if (!output.IsObject() || !output.HasMember("name") || !output["name"].IsString()) {
+        return invalid_argument("each element of 'outputs' must be an object with a string 'name'");
+      }
+      request.outputs.push_back({output["name"].GetString(), false});
+    }
+  }
+  return {};
+}
+
+std::string encode_infer_response(const serving::InferenceResponse& response) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter w(buffer);
+  w.StartObject();
+  write_string(w, "model_name", response.model_name);
+  write_string(w, "model_version", response.model_version);
+  if (!response.id.empty()) write_string(w, "id", response.id);
+  w.Key("outputs");
+  w.StartArray();
+  for (const serving::NamedTensor& output : response.outputs) {
+    w.StartObject();
+    write_string(w, "name", output.name);
+    write_string(w, "datatype", std::string(serving::wire_name(output.tensor.dtype())));
+    write_shape(w, output.tensor.shape().dims());
+    w.Key("data");
+    write_tensor_data(w, output.tensor);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return buffer.GetString();
+}
+
+std::string encode_error(const std::string& message) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter w(buffer);
+  w.StartObject();
+  write_string(w, "error", message);
+  w.EndObject();
+  return buffer.GetString();
+}
+
+std::string encode_server_metadata(const std::string& version) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter w(buffer);
+  w.StartObject();
+  write_string(w, "name", "kiln");
+  write_string(w, "version", version);
+  w.Key("extensions");
+  w.StartArray();
+  for (const char* extension : {"model_configuration", "model_repository", "statistics"}) w.String(extension);
+  w.EndArray();
+  w.EndObject();
+  return buffer.GetString();
+}
+
+std::string encode_model_metadata(const serving::ModelMetadata& metadata) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter w(buffer);
+  w.StartObject();
+  write_string(w, "name", metadata.name);
+  w.Key("versions");
+  w.StartArray();
+  for (const std::string& v : metadata.versions) w.String(v.c_str());
+  w.EndArray();
+  write_string(w, "platform", metadata.platform);
+  for (const auto& [key, tensors] : {std::pair{"inputs", &metadata.inputs}, std::pair{"outputs", &metadata.outputs}}) {
+    w.Key(key);
+    w.StartArray();
+    for (const serving::TensorMetadata& t : *tensors) {
+      w.StartObject();
+      write_string(w, "name", t.name);
+      write_string(w, "datatype", t.datatype);
+      write_shape(w, t.shape);
+      w.EndObject();
+    }
+    w.EndArray();
+  }
+  w.EndObject();
+  return buffer.GetString();
+}
+
+Result<std::string> encode_model_config(const serving::ModelConfig& config) {
+  std::string json;
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  if (!google::protobuf::util::MessageToJsonString(config, &json, options).ok()) {
+    return internal_error("cannot encode the configuration of model '" + config.name() + "' as JSON");
+  }
+  return json;
+}
+
+std::string encode_repository_index(const std::vector<serving::RepositoryEntry>& entries) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter w(buffer);
+  w.StartArray();
+  for (const serving::RepositoryEntry& e : entries) {
+    w.StartObject();
+    write_string(w, "name", e.name);
+    if (!e.version.empty()) write_string(w, "version", e.version);
+    if (!e.state.empty()) write_string(w, "state", e.state);
+    if (!e.reason.empty()) write_string(w, "reason", e.reason);
+    w.EndObject();
+  }
+  w.EndArray();
+  return buffer.GetString();
+}
+
+std::string encode_statistics(const std::vector<serving::VersionStatistics>& stats) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter w(buffer);
+  auto duration = [&w](const char* key, const serving::DurationStat& d) {
+    w.Key(key);
+    w.StartObject();
+    w.Key("count");
+    w.Uint64(d.count);
+    w.Key("ns");
+    w.Uint64(d.ns);
+    w.EndObject();
+  };
+  w.StartObject();
+  w.Key("model_stats");
+  w.StartArray();
+  for (const serving::VersionStatistics& s : stats) {
+    w.StartObject();
+    write_string(w, "name", s.name);
+    write_string(w, "version", s.version);
+    w.Key("last_inference");
+    w.Uint64(s.stats.last_inference_ms);
+    w.Key("inference_count");
+    w.Uint64(s.stats.inference_count);
+    w.Key("execution_count");
+    w.Uint64(s.stats.execution_count);
+    w.Key("inference_stats");
+    w.StartObject();
+    duration("success", s.stats.success);
+    duration("fail", s.stats.fail);
+    duration("queue", s.stats.queue);
+    duration("compute_input", s.stats.compute_input);
+    duration("compute_infer", s.stats.compute_infer);
+    duration("compute_output", s.stats.compute_output);
+    w.EndObject();
+    w.Key("batch_stats");
+    w.StartArray();
+    for (const auto& [size, batch] : s.stats.batch_stats) {
+      w.StartObject();
+      w.Key("batch_size");
+      w.Uint64(size);
+      duration("compute_input", batch.compute_input);
+      duration("compute_infer", batch.compute_infer);
+      duration("compute_output", batch.compute_output);
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return buffer.GetString();
+}
+
+Result<bool> decode_index_ready_flag(std::string_view body) {
+  if (body.empty()) return false;
+  KILN_ASSIGN_OR_RETURN(rapidjson::Document doc, parse_body(body));
+  if (!doc.IsObject()) return invalid_argument("the repository index request must be a JSON object");
+  auto ready = doc.FindMember("ready");
+  if (ready == doc.MemberEnd()) return false;
+  if (!ready->value.IsBool()) return invalid_argument("'ready' must be a boolean");
+  return ready->value.GetBool();
+}
+
+}  // namespace kiln::cli::serve

@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+"""Runs kiln_cuda_bench and the same ops in PyTorch on the same GPU; prints ms and ratios.
+
+usage: compare_torch.py PATH/TO/kiln_cuda_bench
+A ratio below 1 means kiln is faster. Shapes: BERT-large, seq 384, batch 32, FP16 (the bench's
+case names carry them).
+"""
+import subprocess
+import sys
+
+import torch
+import torch.nn.functional as F
+
+BATCH, SEQ, HIDDEN, HEADS, HEAD_DIM, FFN = 32, 384, 1024, 16, 64, 4096
+WARMUPS, ITERATIONS, REPEATS = 5, 50, 5
+
+
+def time_ms(fn):
+    for _ in range(WARMUPS):
+        fn()
+    samples = []
+    for _ in range(REPEATS):
+        start, stop = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        start.record()
+        for _ in range(ITERATIONS):
+            fn()
+        stop.record()
+        torch.cuda.synchronize()
+        samples.append(start.elapsed_time(stop) / ITERATIONS)
+    return sorted(samples)[len(samples) // 2]
+
+
+def torch_cases():
+    dev, half = "cuda", torch.float16
+    tokens = BATCH * SEQ
+    scores = torch.randn(BATCH * HEADS * SEQ, SEQ, device=dev, dtype=half)
+    x = torch.randn(tokens, HIDDEN, device=dev, dtype=half)
+    r = torch.randn(tokens, HIDDEN, device=dev, dtype=half)
+    gamma = torch.randn(HIDDEN, device=dev, dtype=half)
+    beta = torch.randn(HIDDEN, device=dev, dtype=half)
+    w_qkv = torch.randn(3 * HIDDEN, HIDDEN, device=dev, dtype=half)
+    b_qkv = torch.randn(3 * HIDDEN, device=dev, dtype=half)
+    w1 = torch.randn(FFN, HIDDEN, device=dev, dtype=half)
+    b1 = torch.randn(FFN, device=dev, dtype=half)
+    h = torch.randn(tokens, FFN, device=dev, dtype=half)
+    w2 = torch.randn(HIDDEN, FFN, device=dev, dtype=half)
+    b2 = torch.randn(HIDDEN, device=dev, dtype=half)
+    q = torch.randn(BATCH * HEADS, SEQ, HEAD_DIM, device=dev, dtype=half)
+    k = torch.randn(BATCH * HEADS, SEQ, HEAD_DIM, device=dev, dtype=half)
+    return {
+        "softmax_fp16_196608x384": lambda: torch.softmax(scores, dim=-1),
+        "layernorm_residual_fp16_12288x1024": lambda: F.layer_norm(x + r, (HIDDEN,), gamma, beta),
+        "linear_qkv_bias_fp16_12288x1024x3072": lambda: F.linear(x, w_qkv, b_qkv),
+        "linear_ffn1_bias_gelu_fp16_12288x1024x4096": lambda: F.gelu(F.linear(x, w1, b1), approximate="tanh"),
+        "linear_ffn2_bias_fp16_12288x4096x1024": lambda: F.linear(h, w2, b2),
+        "bmm_qk_fp16_512x384x384x64": lambda: torch.bmm(q, k.transpose(1, 2)),
+    }
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    kiln_out = subprocess.run([sys.argv[1]], check=True, capture_output=True, text=True).stdout
+    kiln_ms = {name: float(ms) for name, ms in (line.split() for line in kiln_out.splitlines() if line.strip())}
+    print(f"GPU: {torch.cuda.get_device_name()}  torch {torch.__version__}")
+    print(f"{'case':46s} {'kiln ms':>9s} {'torch ms':>9s} {'kiln/torch':>10s}")
+    for name, fn in torch_cases().items():
+        t = time_ms(fn)
+        k = kiln_ms.get(name)
+        ratio = f"{k / t:10.2f}" if k is not None else "   missing"
+        print(f"{name:46s} {k if k is not None else float('nan'):9.4f} {t:9.4f} {ratio}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Runs ON the GPU machine: the bundled CUDA tests (and, with --bench, the kernel timings against
+# PyTorch). cuDNN and cuBLASLt come from PyTorch's nvidia Python packages there.
+#
+# usage: scripts/gpu/run-tests.sh [--bench] [BUNDLE_DIR] [RESULTS_DIR]
+#   BUNDLE_DIR   made by scripts/gpu/package.sh (default: out/gpu-bundle)
+#   RESULTS_DIR  where the gtest XML and the bench table are written (default: BUNDLE_DIR)
+set -euo pipefail
+
+run_bench=0
+if [[ "${1:-}" == "--bench" ]]; then
+  run_bench=1
+  shift
+fi
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+bundle_dir="$(cd "${1:-${repo_root}/out/gpu-bundle}" && pwd)"
+results_dir="${2:-${bundle_dir}}"
+mkdir -p "${results_dir}"
+python="${PYTHON:-python3}"
+
+# Every lib folder of the nvidia namespace package (cudnn/lib, cu13/lib, ...).
+nvidia_libs="$("${python}" - <<'PY'
+import glob, os
+import nvidia
+dirs = sorted({d for p in nvidia.__path__ for d in glob.glob(os.path.join(p, "*", "lib")) if os.path.isdir(d)})
+print(":".join(dirs))
+PY
+)"
+export LD_LIBRARY_PATH="${nvidia_libs}${LD_LIBRARY_PATH:+:${LD_LIBRARY_PATH}}"
+
+echo "== GPU"
+nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv
+echo "== kiln_test_cuda"
+test_status=0
+"${bundle_dir}/kiln_test_cuda" --gtest_output="xml:${results_dir}/kiln_test_cuda.xml" || test_status=$?
+
+if [[ "${run_bench}" -eq 1 ]]; then
+  echo "== kernels vs PyTorch (BERT-large shapes, FP16)"
+  # The timings are worth having even when a test failed: the bench reports its own errors.
+  "${python}" "${repo_root}/bench/gpu/compare_torch.py" "${bundle_dir}/kiln_cuda_bench" | tee "${results_dir}/bench.txt" || true
+fi
+
+exit "${test_status}"

@@ -1,0 +1,112 @@
+// The transport-independent server: owns the model repository, the loaded model versions and
+// their schedulers. Front ends call it from their I/O threads; infer() only validates and
+// enqueues, inference runs on scheduler threads.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "kiln/session.h"
+#include "serving/inference.h"
+#include "serving/model_config.pb.h"
+#include "serving/model_repository.h"
+#include "serving/scheduler/scheduler.h"
+
+namespace kiln::serving {
+
+enum class ModelControlMode { kNone, kExplicit };
+
+struct ServerOptions {
+  std::string repository;
+  ModelControlMode control_mode = ModelControlMode::kNone;
+};
+
+struct TensorMetadata {
+  std::string name;
+  std::string datatype;        // wire name, "FP32"
+  std::vector<int64_t> shape;  // -1: variable (the batch dimension too)
+};
+
+struct ModelMetadata {
+  std::string name;
+  std::vector<std::string> versions;
+  std::string platform;
+  std::vector<TensorMetadata> inputs;
+  std::vector<TensorMetadata> outputs;
+};
+
+struct RepositoryEntry {
+  std::string name;
+  std::string version;  // "" for a model that failed before any version was known
+  std::string state;    // READY, UNAVAILABLE
+  std::string reason;
+};
+
+struct VersionStatistics {
+  std::string name;
+  std::string version;
+  ModelStatistics stats;
+};
+
+class InferenceServer {
+ public:
+  // Scans the repository and, in kNone mode, loads every model. Models that fail to load are
+  // reported in the repository index; the server still starts.
+  static Result<std::unique_ptr<InferenceServer>> create(const ServerOptions& options);
+  ~InferenceServer();
+  InferenceServer(const InferenceServer&) = delete;
+  InferenceServer& operator=(const InferenceServer&) = delete;
+
+  // Validates the request against the model's configuration and hands it to the scheduler.
+  // The request always completes through its on_complete callback, errors included.
+  void infer(std::unique_ptr<InferenceRequest> request);
+
+  bool live() const { return !shutting_down_; }
+  // Ready: not shutting down and every model found at start-up loaded.
+  bool ready() const;
+  bool model_ready(const std::string& name, const std::string& version) const;
+  Result<ModelMetadata> model_metadata(const std::string& name, const std::string& version) const;
+  Result<ModelConfig> model_config(const std::string& name, const std::string& version) const;
+  std::vector<RepositoryEntry> repository_index(bool ready_only) const;
+  // Repository API; kExplicit mode only.
+  Status load_model(const std::string& name);
+  Status unload_model(const std::string& name);
+  // Every loaded version when name is empty; one model's versions, or one version.
+  Result<std::vector<VersionStatistics>> statistics(const std::string& name, const std::string& version) const;
+
+  // Stops accepting requests, completes the accepted ones, unloads every model.
+  void shutdown();
+
+ private:
+  struct LoadedVersion {
+    int64_t version = 0;
+    std::shared_ptr<const Session> session;
+    std::unique_ptr<Scheduler> scheduler;
+  };
+  struct LoadedModel {
+    ModelConfig config;
+    std::map<int64_t, std::shared_ptr<LoadedVersion>> versions;  // the policy's versions
+  };
+
+  explicit InferenceServer(ServerOptions options);
+  Status load_locked(const std::string& name);
+  Result<std::shared_ptr<LoadedModel>> find_model(const std::string& name) const;
+  Result<std::shared_ptr<LoadedVersion>> find_version(const LoadedModel& model, const std::string& name,
+                                                      const std::string& version) const;
+  Status validate_request(const ModelConfig& config, InferenceRequest& request) const;
+  void retire(std::shared_ptr<LoadedModel> model);
+
+  ServerOptions options_;
+  ModelRepository repository_;
+  std::atomic<bool> shutting_down_{false};
+  mutable std::mutex mutex_;  // guards models_ and failures_
+  std::map<std::string, std::shared_ptr<LoadedModel>> models_;
+  std::map<std::string, std::string> failures_;  // model name -> why it is not loaded
+};
+
+}  // namespace kiln::serving
