@@ -46,6 +46,8 @@ done
 
 for file in "${bundle_dir}"/*; do
   chmod u+w "${file}"
+  # Debug info is most of a RelWithDebInfo binary and the bundle travels to the device.
+  strip --strip-debug "${file}"
   patchelf --set-rpath '$ORIGIN' "${file}"
 done
 

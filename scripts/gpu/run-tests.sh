@@ -2,16 +2,23 @@
 # Runs ON the GPU machine: the bundled CUDA tests (and, with --bench, the kernel timings against
 # PyTorch). cuDNN and cuBLASLt come from PyTorch's nvidia Python packages there.
 #
-# usage: scripts/gpu/run-tests.sh [--bench] [BUNDLE_DIR] [RESULTS_DIR]
+# usage: scripts/gpu/run-tests.sh [--bench] [--memcheck] [BUNDLE_DIR] [RESULTS_DIR]
+#   --bench      also time the kernels against PyTorch (bench/gpu/compare_torch.py)
+#   --memcheck   also run the kernel tests under compute-sanitizer's memcheck
 #   BUNDLE_DIR   made by scripts/gpu/package.sh (default: out/gpu-bundle)
 #   RESULTS_DIR  where the gtest XML and the bench table are written (default: BUNDLE_DIR)
 set -euo pipefail
 
 run_bench=0
-if [[ "${1:-}" == "--bench" ]]; then
-  run_bench=1
+run_memcheck=0
+while [[ "${1:-}" == --* ]]; do
+  case "$1" in
+    --bench) run_bench=1 ;;
+    --memcheck) run_memcheck=1 ;;
+    *) echo "run-tests.sh: unknown option $1" >&2; exit 2 ;;
+  esac
   shift
-fi
+done
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 bundle_dir="$(cd "${1:-${repo_root}/out/gpu-bundle}" && pwd)"
 results_dir="${2:-${bundle_dir}}"
@@ -30,6 +37,11 @@ export LD_LIBRARY_PATH="${nvidia_libs}${LD_LIBRARY_PATH:+:${LD_LIBRARY_PATH}}"
 
 echo "== GPU"
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv
+missing="$(ldd "${bundle_dir}/kiln_test_cuda" | grep 'not found' || true)"
+if [[ -n "${missing}" ]]; then
+  echo "run-tests.sh: libraries not found:" >&2
+  echo "${missing}" >&2
+fi
 echo "== kiln_test_cuda"
 test_status=0
 "${bundle_dir}/kiln_test_cuda" --gtest_output="xml:${results_dir}/kiln_test_cuda.xml" || test_status=$?
@@ -38,6 +50,12 @@ if [[ "${run_bench}" -eq 1 ]]; then
   echo "== kernels vs PyTorch (BERT-large shapes, FP16)"
   # The timings are worth having even when a test failed: the bench reports its own errors.
   "${python}" "${repo_root}/bench/gpu/compare_torch.py" "${bundle_dir}/kiln_cuda_bench" | tee "${results_dir}/bench.txt" || true
+fi
+
+if [[ "${run_memcheck}" -eq 1 ]]; then
+  echo "== compute-sanitizer memcheck (own kernels; cuBLASLt excluded for time)"
+  compute-sanitizer --tool memcheck --error-exitcode 1 "${bundle_dir}/kiln_test_cuda" \
+    --gtest_filter='CudaElementwise.*:CudaSoftmax.*:CudaLayerNorm.*' || test_status=$?
 fi
 
 exit "${test_status}"

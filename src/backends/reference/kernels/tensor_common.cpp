@@ -78,10 +78,10 @@ Result<int64_t> read_scalar_int(const Tensor& t, const std::string& what) {
     return invalid_argument(what + " must hold exactly one element, got shape " + t.shape().to_string());
   if (t.dtype() == DType::kBytes || !t.defined())
     return invalid_argument(what + " must be numeric, got " + std::string(dtype_name(t.dtype())));
-  double v = to_doubles(t)[0];
-  constexpr double kLimit = 9.2e18;  // inside int64's range
-  if (!(v > -kLimit && v < kLimit)) return invalid_argument(what + " is not a representable integer");
   if (t.dtype() == DType::kInt64) return t.data<int64_t>()[0];
+  const double v = to_doubles(t)[0];
+  constexpr double kLimit = 9.2e18;  // inside int64's range, so the cast below is defined
+  if (!(v > -kLimit && v < kLimit)) return invalid_argument(what + " is not a representable integer");
   return static_cast<int64_t>(v);
 }
 
