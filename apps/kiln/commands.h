@@ -34,5 +34,6 @@ inline CLI::Validator at_least(double min, const std::string& min_text) {
 Subcommand add_inspect_command(CLI::App& parent);
 Subcommand add_run_command(CLI::App& parent);
 Subcommand add_bench_command(CLI::App& parent);
+Subcommand add_serve_command(CLI::App& parent);
 
 }  // namespace kiln::cli

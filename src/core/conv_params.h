@@ -65,7 +65,9 @@ Result<std::vector<int64_t>> decode_kernel_shape(const Attributes& attrs, size_t
 Result<AxisGeometry> forward_axis(const WindowAttrs& window, size_t axis, int64_t input);
 
 Result<TransposeAttrs> decode_transpose(const Attributes& attrs, size_t spatial_rank);
-// Transposed window (ConvTranspose): output size and effective pads of `axis`.
+// Transposed window (ConvTranspose): output size and effective pads of `axis`. With output_shape
+// (or SAME_*) asking for more than the transposed window covers, a pad is negative: the output
+// extends beyond the covered positions.
 Result<AxisGeometry> transpose_axis(const WindowAttrs& window, const TransposeAttrs& transpose, size_t axis,
                                     int64_t input);
 

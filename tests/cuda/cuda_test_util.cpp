@@ -1,6 +1,7 @@
 #include "cuda_test_util.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cmath>
 #include <cstring>
 #include <functional>
@@ -117,6 +118,11 @@ double max_relative_error(const std::vector<float>& got, const std::vector<float
     worst = std::max(worst, diff / scale);
   }
   return worst;
+}
+
+void expect_within(double error, double tolerance, const std::string& label) {
+  EXPECT_LT(error, tolerance) << label;
+  std::printf("max_rel_error %-48s %.3e (bound %.0e)\n", label.c_str(), error, tolerance);
 }
 
 }  // namespace kiln::cuda::testing

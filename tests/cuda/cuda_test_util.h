@@ -52,4 +52,8 @@ Tensor run_reference(OpKind op, const std::vector<const Tensor*>& inputs, const 
 // against the tensor's scale near zero (where a relative error says nothing).
 double max_relative_error(const std::vector<float>& got, const std::vector<float>& ref);
 
+// EXPECT_LT(error, tolerance), and the error printed ("max_rel_error <label> <error>") so the
+// device log records how close each case came.
+void expect_within(double error, double tolerance, const std::string& label);
+
 }  // namespace kiln::cuda::testing

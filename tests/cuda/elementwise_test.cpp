@@ -41,10 +41,9 @@ TEST(CudaElementwise, UnaryActivationsMatchReference) {
       if (c.approximate != nullptr) attrs.set("approximate", std::string(c.approximate));
       const Tensor x_ref = float_tensor(Shape{kCount}, x);
       const std::vector<float> ref = tensor_values(run_reference(c.reference_op, {&x_ref}, attrs));
-      const double error = max_relative_error(download(dtype, *y_dev, kCount), ref);
-      EXPECT_LT(error, tolerance_for(dtype));
-      RecordProperty(std::string(op_kind_name(c.reference_op)) + "_" + std::string(dtype_name(dtype)) + "_max_rel_error",
-                     std::to_string(error));
+      expect_within(max_relative_error(download(dtype, *y_dev, kCount), ref), tolerance_for(dtype),
+                    std::string(op_kind_name(c.reference_op)) + (c.approximate ? std::string("(") + c.approximate + ")" : "") +
+                        " " + std::string(dtype_name(dtype)));
     }
   }
 }
@@ -86,7 +85,9 @@ TEST(CudaElementwise, BinaryBroadcastMatchesReference) {
         ASSERT_TRUE(out_dev.ok());
         const Status status = binary_broadcast(c.op, dtype, a_dev.data(), s.a, b_dev.data(), s.b, out_dev->data(), ref.shape(), nullptr);
         ASSERT_TRUE(status.ok()) << status.to_string();
-        EXPECT_LT(max_relative_error(download(dtype, *out_dev, ref.numel()), tensor_values(ref)), tolerance_for(dtype));
+        expect_within(max_relative_error(download(dtype, *out_dev, ref.numel()), tensor_values(ref)), tolerance_for(dtype),
+                      std::string(op_kind_name(c.reference_op)) + " " + s.a.to_string() + "," + s.b.to_string() + " " +
+                          std::string(dtype_name(dtype)));
       }
     }
   }

@@ -106,11 +106,11 @@ TEST(CudaMatmul, AllPrecisionsShapesAndEpiloguesMatchReference) {
   for (const PrecisionCase& p : kPrecisions) {
     for (const Problem& problem : problems) {
       const MatmulShape& s = problem.shape;
-      SCOPED_TRACE(std::string(matmul_precision_name(p.precision)) + " m=" + std::to_string(s.m) + " n=" + std::to_string(s.n) +
+      const std::string label = std::string(matmul_precision_name(p.precision)) + " m=" + std::to_string(s.m) + " n=" + std::to_string(s.n) +
                    " k=" + std::to_string(s.k) + " batch=" + std::to_string(s.batch) + (s.trans_a ? " transA" : "") +
-                   (s.trans_b ? " transB" : "") + " epilogue=" + std::to_string(static_cast<int>(problem.epilogue)));
+                   (s.trans_b ? " transB" : "") + " epilogue=" + std::to_string(static_cast<int>(problem.epilogue));
       salt += 3;
-      EXPECT_LT(run_problem(*handle, p, problem, salt), p.tolerance);
+      expect_within(run_problem(*handle, p, problem, salt), p.tolerance, label);
     }
   }
 }

@@ -61,6 +61,41 @@ TEST(ConvTransposeShapes, OutputShapeAutoPadAndOutputPadding) {
   EXPECT_EQ((*r)[0].shape(), (Shape{2, 6, 6, 7}));
 }
 
+TEST(ConvTransposeShapes, OutputShapeBeyondTheWindowExtendsTheOutput) {
+  // 1-D, stride 3, kernel [1, 10], bias 0.5: x[i] lands at 3i (x1) and 3i+1 (x10); the window
+  // covers 8 positions, output_shape asks for 9 (total padding -1). ONNX splits it with floor
+  // division, so the output grows at the end and the extra position holds only the bias.
+  Tensor x = make_tensor(DType::kFloat32, Shape{1, 1, 3}, {1, 2, 3});
+  Tensor w = make_tensor(DType::kFloat32, Shape{1, 1, 2}, {1, 10});
+  Tensor b = make_tensor(DType::kFloat32, Shape{1}, {0.5});
+  Attributes attrs;
+  attrs.set("strides", std::vector<int64_t>{3});
+  attrs.set("output_shape", std::vector<int64_t>{9});
+  auto r = run_op({OpKind::ConvTranspose, {x, w, b}, attrs, 1, {1}});
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  EXPECT_EQ((*r)[0].shape(), (Shape{1, 1, 9}));
+  EXPECT_EQ(values_of((*r)[0]), (std::vector<double>{1.5, 10.5, 0.5, 2.5, 20.5, 0.5, 3.5, 30.5, 0.5}));
+}
+
+TEST(ConvTransposeShapes, OutputShapeBeyondTheWindowMatchesOutputPadding) {
+  // Asking for output_padding more elements through output_shape gives the same tensor.
+  Tensor x = random_tensor(DType::kFloat64, Shape{2, 3, 4, 5}, 21);
+  Tensor w = random_tensor(DType::kFloat64, Shape{3, 2, 3, 2}, 22);
+  Attributes padded;
+  padded.set("strides", std::vector<int64_t>{3, 4});
+  padded.set("output_padding", std::vector<int64_t>{2, 1});
+  Attributes shaped;
+  shaped.set("strides", std::vector<int64_t>{3, 4});
+  shaped.set("output_shape", std::vector<int64_t>{3 * 3 + 3 + 2, 4 * 4 + 2 + 1});
+  auto by_padding = run_op({OpKind::ConvTranspose, {x, w}, padded, 1, {1}});
+  auto by_shape = run_op({OpKind::ConvTranspose, {x, w}, shaped, 1, {1}});
+  ASSERT_TRUE(by_padding.ok()) << by_padding.status().to_string();
+  ASSERT_TRUE(by_shape.ok()) << by_shape.status().to_string();
+  EXPECT_EQ((*by_shape)[0].shape(), (Shape{2, 4, 14, 19}));
+  EXPECT_EQ((*by_shape)[0].shape(), (*by_padding)[0].shape());
+  EXPECT_EQ(values_of((*by_shape)[0]), values_of((*by_padding)[0]));
+}
+
 struct AdjointCase {
   std::string name;
   std::vector<int64_t> x_shape;

@@ -1,7 +1,7 @@
 // LayerNormalization over the last axis with an optional fused residual add. Rows of up to
-// kMaxWarpRowCols columns: one warp per row, the row in registers, mean then variance of the
-// cached values (two-pass, so no catastrophic cancellation). Longer rows: one block per row
-// re-reading memory. Statistics in float.
+// kMaxWarpRowCols columns: one warp per row, the row in registers (16-byte accesses where the
+// row allows), mean then variance of the cached values (two-pass, so no catastrophic
+// cancellation). Longer rows: one block per row re-reading memory. Statistics in float.
 #include "backends/cuda/kernels/row_cache.cuh"
 #include "backends/cuda/kernels/row_ops.h"
 
@@ -28,38 +28,53 @@ __device__ __forceinline__ float input_at(const LayerNormPointers<T>& p, int64_t
   return v;
 }
 
-template <int kPerLane, class T>
+template <int kChunks, int kWidth, class T>
 __global__ void layer_norm_warp_kernel(LayerNormPointers<T> p, int64_t rows, int cols, float epsilon) {
+  constexpr int kPerLane = kChunks * kWidth;
   const int lane = static_cast<int>(threadIdx.x) % kWarpSize;
   const int64_t row = static_cast<int64_t>(blockIdx.x) * kWarpsPerBlock + threadIdx.x / kWarpSize;
   if (row >= rows) return;
   const int64_t base = row * cols;
   float v[kPerLane];
+  load_row<kChunks, kWidth>(p.x + base, cols, lane, v, 0.0f);
+  if (p.residual != nullptr) {
+    float r[kPerLane];
+    load_row<kChunks, kWidth>(p.residual + base, cols, lane, r, 0.0f);
+#pragma unroll
+    for (int j = 0; j < kPerLane; ++j) v[j] += r[j];
+  }
+  if (p.sum_out != nullptr) store_row<kChunks, kWidth>(p.sum_out + base, cols, lane, v);
   float sum = 0.0f;
 #pragma unroll
-  for (int j = 0; j < kPerLane; ++j) {
-    const int c = lane + j * kWarpSize;
-    v[j] = c < cols ? input_at(p, base + c) : 0.0f;
-    sum += v[j];
-  }
-  if (p.sum_out != nullptr) store_row<kPerLane>(p.sum_out + base, cols, lane, v);
+  for (int j = 0; j < kPerLane; ++j) sum += v[j];  // padding holds 0
   const float mean = warp_sum(sum) / static_cast<float>(cols);
   float squares = 0.0f;
 #pragma unroll
-  for (int j = 0; j < kPerLane; ++j) {
-    const int c = lane + j * kWarpSize;
-    const float d = c < cols ? v[j] - mean : 0.0f;
-    squares += d * d;
+  for (int j = 0; j < kChunks; ++j) {
+    if (chunk_start<kWidth>(lane, j) < cols) {
+#pragma unroll
+      for (int e = 0; e < kWidth; ++e) {
+        const float d = v[j * kWidth + e] - mean;
+        squares += d * d;
+      }
+    }
   }
   const float inv_std = rsqrtf(warp_sum(squares) / static_cast<float>(cols) + epsilon);
 #pragma unroll
-  for (int j = 0; j < kPerLane; ++j) {
-    const int c = lane + j * kWarpSize;
-    if (c < cols) {
-      float out = (v[j] - mean) * inv_std * to_float(p.gamma[c]);
-      if (p.beta != nullptr) out += to_float(p.beta[c]);
-      p.y[base + c] = from_float<T>(out);
+  for (int j = 0; j < kChunks; ++j) {
+    const int c0 = chunk_start<kWidth>(lane, j);
+    if (c0 >= cols) continue;
+    const Pack<T, kWidth> gamma = *reinterpret_cast<const Pack<T, kWidth>*>(p.gamma + c0);
+    Pack<T, kWidth> beta{};
+    if (p.beta != nullptr) beta = *reinterpret_cast<const Pack<T, kWidth>*>(p.beta + c0);
+    Pack<T, kWidth> out;
+#pragma unroll
+    for (int e = 0; e < kWidth; ++e) {
+      float o = (v[j * kWidth + e] - mean) * inv_std * to_float(gamma.e[e]);
+      if (p.beta != nullptr) o += to_float(beta.e[e]);
+      out.e[e] = from_float<T>(o);
     }
+    *reinterpret_cast<Pack<T, kWidth>*>(p.y + base + c0) = out;
   }
 }
 
@@ -94,8 +109,10 @@ Status launch(const LayerNormArgs& a, cudaStream_t stream) {
                                static_cast<T*>(a.y),           static_cast<T*>(a.sum_out)};
   if (a.cols <= kMaxWarpRowCols) {
     const auto blocks = static_cast<unsigned>((a.rows + kWarpsPerBlock - 1) / kWarpsPerBlock);
-    return with_per_lane(per_lane_for(a.cols), [&](auto per_lane) {
-      layer_norm_warp_kernel<decltype(per_lane)::value, T>
+    const bool vectorizable = vector_aligned(a.x) && vector_aligned(a.residual) && vector_aligned(a.gamma) &&
+                              vector_aligned(a.beta) && vector_aligned(a.y) && vector_aligned(a.sum_out);
+    return with_row_layout<T>(a.cols, vectorizable, [&](auto chunks, auto width) {
+      layer_norm_warp_kernel<decltype(chunks)::value, decltype(width)::value, T>
           <<<blocks, kWarpsPerBlock * kWarpSize, 0, stream>>>(p, a.rows, static_cast<int>(a.cols), a.epsilon);
       return check_launch("layer_norm_warp_kernel");
     });

@@ -1,5 +1,5 @@
 // Softmax over the last axis. Rows of up to kMaxWarpRowCols columns: one warp per row with the
-// row cached in registers (one read, one write). Longer rows: one block per row, three passes
+// row cached in registers (one read, one write; 16-byte accesses where the row allows). Longer rows: one block per row, three passes
 // (max, sum of exponentials, write) over memory. Statistics in float.
 #include <type_traits>
 
@@ -12,13 +12,14 @@ namespace {
 constexpr int kWarpsPerBlock = 4;
 constexpr int kBlockRowThreads = 512;
 
-template <int kPerLane, class T>
+template <int kChunks, int kWidth, class T>
 __global__ void softmax_warp_kernel(const T* __restrict__ x, T* __restrict__ y, int64_t rows, int cols) {
+  constexpr int kPerLane = kChunks * kWidth;
   const int lane = static_cast<int>(threadIdx.x) % kWarpSize;
   const int64_t row = static_cast<int64_t>(blockIdx.x) * kWarpsPerBlock + threadIdx.x / kWarpSize;
   if (row >= rows) return;
   float v[kPerLane];
-  load_row<kPerLane>(x + row * cols, cols, lane, v, -INFINITY);
+  load_row<kChunks, kWidth>(x + row * cols, cols, lane, v, -INFINITY);
   float max_v = -INFINITY;
 #pragma unroll
   for (int j = 0; j < kPerLane; ++j) max_v = fmaxf(max_v, v[j]);
@@ -26,13 +27,13 @@ __global__ void softmax_warp_kernel(const T* __restrict__ x, T* __restrict__ y, 
   float sum = 0.0f;
 #pragma unroll
   for (int j = 0; j < kPerLane; ++j) {
-    v[j] = expf(v[j] - max_v);  // padding lanes hold -inf -> 0
+    v[j] = expf(v[j] - max_v);  // padding holds -inf -> 0
     sum += v[j];
   }
   const float inv_sum = 1.0f / warp_sum(sum);
 #pragma unroll
   for (int j = 0; j < kPerLane; ++j) v[j] *= inv_sum;
-  store_row<kPerLane>(y + row * cols, cols, lane, v);
+  store_row<kChunks, kWidth>(y + row * cols, cols, lane, v);
 }
 
 template <class T>
@@ -53,8 +54,8 @@ template <class T>
 Status launch(const T* x, T* y, int64_t rows, int64_t cols, cudaStream_t stream) {
   if (cols <= kMaxWarpRowCols) {
     const auto blocks = static_cast<unsigned>((rows + kWarpsPerBlock - 1) / kWarpsPerBlock);
-    return with_per_lane(per_lane_for(cols), [&](auto per_lane) {
-      softmax_warp_kernel<decltype(per_lane)::value, T>
+    return with_row_layout<T>(cols, vector_aligned(x) && vector_aligned(y), [&](auto chunks, auto width) {
+      softmax_warp_kernel<decltype(chunks)::value, decltype(width)::value, T>
           <<<blocks, kWarpsPerBlock * kWarpSize, 0, stream>>>(x, y, rows, static_cast<int>(cols));
       return check_launch("softmax_warp_kernel");
     });

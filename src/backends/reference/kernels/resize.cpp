@@ -118,8 +118,12 @@ double source_coordinate(const ResizeOptions& o, double x, int64_t in_len, int64
       return (x + kHalf) / scale - kHalf;
     case Transform::kPytorchHalfPixel:
       return out_len > 1 ? (x + kHalf) / scale - kHalf : 0.0;
-    case Transform::kAlignCorners:
-      return out_len > 1 ? x * in_last / static_cast<double>(out_len - 1) : 0.0;
+    case Transform::kAlignCorners: {
+      // ONNX's reference measures the resized length as in_len * scale before rounding (with
+      // scales given and a fractional product it differs from the output size).
+      const double resized_len = static_cast<double>(in_len) * scale;
+      return resized_len > 1.0 ? x * in_last / (resized_len - 1.0) : 0.0;
+    }
     case Transform::kAsymmetric:
       return x / scale;
     case Transform::kTfCropAndResize:

@@ -1,0 +1,27 @@
+// The KServe v2 HTTP/REST front end of kiln serve, on libevent's evhttp. One I/O thread decodes
+// requests and sends replies; inference runs on the scheduler threads, which hand finished
+// responses back to the I/O thread.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "kiln/status.h"
+#include "serving/inference_server.h"
+
+namespace kiln::cli::serve {
+
+struct HttpOptions {
+  std::string address = "127.0.0.1";
+  uint16_t port = 8000;
+  size_t max_body_bytes = 64u << 20;
+  int io_timeout_seconds = 60;  // slow clients: an idle read or write beyond this closes the connection
+  std::string server_version;
+};
+
+// Serves until SIGINT or SIGTERM, then stops accepting inference, completes the accepted
+// requests and returns.
+Status run_http_server(serving::InferenceServer& server, const HttpOptions& options);
+
+}  // namespace kiln::cli::serve
