@@ -38,6 +38,29 @@ const OpSchema* SchemaRegistry::find(OpKind kind) const {
   return &schemas_[i];
 }
 
+namespace {
+
+std::string count_range(int min, int max) {
+  return std::to_string(min) + " to " + (max == kVariadic ? std::string("any number") : std::to_string(max));
+}
+
+}  // namespace
+
+Status check_node_arity(const Node& node, const OpSchema& schema) {
+  const auto inputs = static_cast<int>(node.inputs().size());
+  const auto outputs = static_cast<int>(node.outputs().size());
+  if (inputs < schema.min_inputs || (schema.max_inputs != kVariadic && inputs > schema.max_inputs))
+    return invalid_argument(node.describe() + " has " + std::to_string(inputs) + " inputs; expected " +
+                            count_range(schema.min_inputs, schema.max_inputs));
+  for (int i = 0; i < schema.min_inputs; ++i)
+    if (node.input(static_cast<size_t>(i)) == nullptr)
+      return invalid_argument(node.describe() + ": required input " + std::to_string(i) + " is missing");
+  if (outputs < schema.min_outputs || (schema.max_outputs != kVariadic && outputs > schema.max_outputs))
+    return invalid_argument(node.describe() + " has " + std::to_string(outputs) + " outputs; expected " +
+                            count_range(schema.min_outputs, schema.max_outputs));
+  return {};
+}
+
 const SchemaRegistry& schemas() {
   static const SchemaRegistry registry = [] {
     SchemaRegistry r;

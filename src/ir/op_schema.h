@@ -69,6 +69,10 @@ class SchemaRegistry {
   std::vector<OpSchema> schemas_ = std::vector<OpSchema>(kOpKindCount);
 };
 
+// Input/output counts and required inputs of `node` against `schema`. Schema inference
+// functions may assume this holds, so callers check it first.
+Status check_node_arity(const Node& node, const OpSchema& schema);
+
 // The registry of all schemas, built once on first use.
 const SchemaRegistry& schemas();
 // nullptr when the op has no schema (a kiln bug; see the completeness test).

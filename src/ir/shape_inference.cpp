@@ -40,6 +40,7 @@ Status infer_shapes(Graph& graph) {
     Node& node = *node_ptr;
     const OpSchema* schema = find_schema(node.op());
     if (!schema) return internal_error(node.describe() + ": op has no schema");
+    KILN_RETURN_IF_ERROR(check_node_arity(node, *schema));
     InferContext ctx(node);
     KILN_RETURN_IF_ERROR(schema->infer(ctx));
     for (size_t i = 0; i < node.outputs().size(); ++i) {

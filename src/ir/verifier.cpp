@@ -6,26 +6,6 @@
 #include "ir/op_schema.h"
 
 namespace kiln::ir {
-namespace {
-
-Status check_arity(const Node& node, const OpSchema& schema) {
-  auto inputs = static_cast<int>(node.inputs().size());
-  auto outputs = static_cast<int>(node.outputs().size());
-  if (inputs < schema.min_inputs || (schema.max_inputs != kVariadic && inputs > schema.max_inputs))
-    return invalid_argument(node.describe() + " has " + std::to_string(inputs) + " inputs; the op takes " +
-                            std::to_string(schema.min_inputs) + " to " +
-                            (schema.max_inputs == kVariadic ? std::string("any number") : std::to_string(schema.max_inputs)));
-  for (int i = 0; i < schema.min_inputs; ++i)
-    if (node.inputs()[static_cast<size_t>(i)] == nullptr)
-      return invalid_argument(node.describe() + " is missing required input " + std::to_string(i));
-  if (outputs < schema.min_outputs || outputs > schema.max_outputs)
-    return invalid_argument(node.describe() + " has " + std::to_string(outputs) + " outputs; the op produces " +
-                            std::to_string(schema.min_outputs) + " to " + std::to_string(schema.max_outputs));
-  return {};
-}
-
-}  // namespace
-
 Status verify(const Graph& graph) {
   std::set<std::string> names;
   for (const auto& v : graph.values())
@@ -40,7 +20,7 @@ Status verify(const Graph& graph) {
     const Node& node = *node_ptr;
     const OpSchema* schema = find_schema(node.op());
     if (!schema) return internal_error(node.describe() + ": op has no schema");
-    KILN_RETURN_IF_ERROR(check_arity(node, *schema));
+    KILN_RETURN_IF_ERROR(check_node_arity(node, *schema));
     for (const Value* in : node.inputs()) {
       if (!in) continue;
       if (!available.count(in))

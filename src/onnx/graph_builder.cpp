@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <unordered_map>
 
+#include "onnx/legacy_opsets.h"
 #include "onnx/opset_upgrade.h"
 #include "onnx/proto_attributes.h"
 #include "onnx/proto_tensor.h"
@@ -59,6 +60,8 @@ class GraphBuilder {
         unsupported.add(node.op_type(), domain, opsets_.default_opset, name);
       } else if (auto attr = unsupported_attribute(node)) {
         unsupported.add(node.op_type(), domain, opsets_.default_opset, name, "uses " + *attr);
+      } else if (auto legacy = legacy_node_refusal(node, opsets_.default_opset)) {
+        unsupported.add(node.op_type(), domain, opsets_.default_opset, name, *legacy);
       }
     }
     if (uses_default_domain && opsets_.default_opset == 0)
@@ -182,6 +185,7 @@ class GraphBuilder {
       const onnx::NodeProto& node = proto_.node(i);
       if (node.op_type() == kConstantOp) continue;  // already a constant value
       KILN_ASSIGN_OR_RETURN(NodeDraft draft, draft_of(node, i));
+      if (opsets_.default_opset < kFirstModernOpset) drop_legacy_attributes(draft);
       KILN_RETURN_IF_ERROR(emit_in_ir_form(graph_, std::move(draft), opsets_.default_opset));
     }
     return {};

@@ -22,21 +22,7 @@ Status check_arity(const ir::Graph& graph) {
   for (const auto& node : graph.nodes()) {
     const ir::OpSchema* schema = ir::find_schema(node->op());
     if (schema == nullptr) return internal_error(node->describe() + ": op has no schema");
-    const auto inputs = static_cast<int>(node->inputs().size());
-    const auto outputs = static_cast<int>(node->outputs().size());
-    if (inputs < schema->min_inputs || (schema->max_inputs != ir::kVariadic && inputs > schema->max_inputs))
-      return invalid_argument(node->describe() + " has " + std::to_string(inputs) + " inputs; expected " +
-                              std::to_string(schema->min_inputs) + " to " +
-                              (schema->max_inputs == ir::kVariadic ? std::string("any number")
-                                                                   : std::to_string(schema->max_inputs)));
-    for (int i = 0; i < schema->min_inputs; ++i)
-      if (node->input(static_cast<size_t>(i)) == nullptr)
-        return invalid_argument(node->describe() + ": required input " + std::to_string(i) + " is missing");
-    if (outputs < schema->min_outputs || (schema->max_outputs != ir::kVariadic && outputs > schema->max_outputs))
-      return invalid_argument(node->describe() + " has " + std::to_string(outputs) + " outputs; expected " +
-                              std::to_string(schema->min_outputs) + " to " +
-                              (schema->max_outputs == ir::kVariadic ? std::string("any number")
-                                                                    : std::to_string(schema->max_outputs)));
+    KILN_RETURN_IF_ERROR(ir::check_node_arity(*node, *schema));
   }
   return {};
 }

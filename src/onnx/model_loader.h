@@ -14,8 +14,9 @@ class ModelProto;
 
 namespace kiln::onnx_import {
 
-// The default-domain opsets whose ops the importer can bring into the IR form.
-inline constexpr int64_t kMinSupportedOpset = 7;
+// The default-domain opsets whose ops the importer can bring into the IR form. Below opset 7
+// only ops whose meaning has not changed are imported (legacy_opsets.h).
+inline constexpr int64_t kMinSupportedOpset = 1;
 inline constexpr int64_t kMaxSupportedOpset = 17;
 
 // Reads a whole model file. NOT_FOUND "cannot open model file '<path>'" when it cannot be opened.

@@ -84,6 +84,7 @@ TEST(Verifier, AcceptsWellFormedGraph) {
 
 TEST(Verifier, RejectsUndefinedInput) {
   Graph g = make_small_graph();
+  ASSERT_TRUE(infer_shapes(g).ok());
   Value* ghost = g.add_value("ghost");
   ghost->set_type(ValueType{DType::kFloat32, SymShape{}});
   Value* out = g.add_value("z");
@@ -96,6 +97,7 @@ TEST(Verifier, RejectsUndefinedInput) {
 
 TEST(Verifier, RejectsWrongArity) {
   Graph g = make_small_graph();
+  ASSERT_TRUE(infer_shapes(g).ok());
   Value* out = g.add_value("z");
   g.add_node(OpKind::Relu, "two_inputs", {g.inputs()[0], g.inputs()[0]}, {out});
   Status s = verify(g);
@@ -105,6 +107,7 @@ TEST(Verifier, RejectsWrongArity) {
 
 TEST(Verifier, RejectsUnproducedOutput) {
   Graph g = make_small_graph();
+  ASSERT_TRUE(infer_shapes(g).ok());
   Value* dangling = g.add_value("dangling");
   dangling->set_type(ValueType{DType::kFloat32, SymShape{}});
   g.add_output(dangling);

@@ -242,7 +242,7 @@ TEST(Importer, SubgraphAttributeMakesAKnownOpUnsupported) {
 }
 
 TEST(Importer, OpsetOutsideTheSupportedRange) {
-  for (int64_t opset : {6, 18}) {
+  for (int64_t opset : {0, 18}) {
     ModelBuilder m(opset);
     m.input("x", TensorProto::FLOAT, std::vector<int64_t>{2});
     m.node("Relu", {"x"}, {"y"});
@@ -251,7 +251,7 @@ TEST(Importer, OpsetOutsideTheSupportedRange) {
     ASSERT_FALSE(graph.ok());
     EXPECT_EQ(graph.status().code(), StatusCode::kUnimplemented);
     EXPECT_NE(graph.status().message().find("opset " + std::to_string(opset)), std::string::npos);
-    EXPECT_NE(graph.status().message().find("7 to 17"), std::string::npos);
+    EXPECT_NE(graph.status().message().find("1 to 17"), std::string::npos);
   }
 }
 

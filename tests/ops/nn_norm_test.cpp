@@ -35,13 +35,50 @@ TEST(NormBatch, HalfPrecisionAndErrors) {
   auto r = run_op({OpKind::BatchNormalization, {x, p, p, p, p}, {}, 1, {1, 2, 3, 4}});
   ASSERT_TRUE(r.ok()) << r.status().to_string();
   EXPECT_EQ((*r)[0].dtype(), DType::kFloat16);
-  // Per-channel parameters of the wrong length, and training-mode outputs.
+  // Per-channel parameters of the wrong length, and running statistics outputs without training_mode.
   Tensor wrong = random_tensor(DType::kFloat16, Shape{3}, 8);
   EXPECT_FALSE(run_op({OpKind::BatchNormalization, {x, wrong, p, p, p}, {}, 1, {1, 2, 3, 4}}).ok());
-  Attributes training;
-  training.set("training_mode", int64_t{1});
-  auto t = run_op({OpKind::BatchNormalization, {x, p, p, p, p}, training, 3, {1, 2, 3, 4}});
-  ASSERT_FALSE(t.ok());
+  EXPECT_FALSE(run_op({OpKind::BatchNormalization, {x, p, p, p, p}, {}, 3, {1, 2, 3, 4}}).ok());
+}
+
+TEST(NormBatch, TrainingModeUsesBatchStatistics) {
+  const int64_t n = 3, c = 2, plane = 12;
+  Tensor x = random_tensor(DType::kFloat32, Shape{n, c, 3, 4}, 31, -2, 4);
+  Tensor scale = random_tensor(DType::kFloat32, Shape{c}, 32);
+  Tensor bias = random_tensor(DType::kFloat32, Shape{c}, 33);
+  Tensor mean = random_tensor(DType::kFloat32, Shape{c}, 34);
+  Tensor var = random_tensor(DType::kFloat32, Shape{c}, 35, 0.1, 2.0);
+  const float momentum = 0.8f, eps = 1e-2f;
+  Attributes attrs;
+  attrs.set("training_mode", int64_t{1});
+  attrs.set("momentum", momentum);
+  attrs.set("epsilon", eps);
+  auto r = run_op({OpKind::BatchNormalization, {x, scale, bias, mean, var}, attrs, 3, {1, 2, 3, 4}});
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  ASSERT_EQ(r->size(), 3u);
+  const auto xv = values_of(x), sv = values_of(scale), bv = values_of(bias), mv = values_of(mean), vv = values_of(var);
+  std::vector<double> expected_y(xv.size()), running_mean, running_var;
+  for (int64_t ch = 0; ch < c; ++ch) {
+    std::vector<double> values;
+    for (int64_t b = 0; b < n; ++b)
+      for (int64_t i = 0; i < plane; ++i) values.push_back(xv[static_cast<size_t>((b * c + ch) * plane + i)]);
+    double sum = 0.0, squares = 0.0;
+    for (double v : values) sum += v;
+    const double batch_mean = sum / static_cast<double>(values.size());
+    for (double v : values) squares += (v - batch_mean) * (v - batch_mean);
+    const double batch_var = squares / static_cast<double>(values.size());  // population variance
+    const auto k = static_cast<size_t>(ch);
+    running_mean.push_back(mv[k] * momentum + batch_mean * (1.0 - momentum));
+    running_var.push_back(vv[k] * momentum + batch_var * (1.0 - momentum));
+    for (int64_t b = 0; b < n; ++b)
+      for (int64_t i = 0; i < plane; ++i) {
+        const auto at = static_cast<size_t>((b * c + ch) * plane + i);
+        expected_y[at] = sv[k] * (xv[at] - batch_mean) / std::sqrt(batch_var + static_cast<double>(eps)) + bv[k];
+      }
+  }
+  EXPECT_LE(max_relative_error((*r)[0], make_tensor(DType::kFloat32, x.shape(), expected_y), 1e-3), 1e-5);
+  EXPECT_LE(max_relative_error((*r)[1], make_tensor(DType::kFloat32, Shape{c}, running_mean), 1e-3), 1e-5);
+  EXPECT_LE(max_relative_error((*r)[2], make_tensor(DType::kFloat32, Shape{c}, running_var), 1e-3), 1e-5);
 }
 
 TEST(NormInstance, NormalizesEachPlane) {

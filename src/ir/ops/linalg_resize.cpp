@@ -46,6 +46,8 @@ Status check_attributes(const InferContext& ctx) {
                       {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"});
 }
 
+constexpr double kMaxResizedDim = 4611686018427387904.0;  // 2^62
+
 Result<SymShape> shape_from_scales(const InferContext& ctx, const SymShape& in, const Tensor& scales) {
   if (scales.dtype() != DType::kFloat32)
     return ctx.error("scales must be float32, got " + std::string(dtype_name(scales.dtype())));
@@ -56,7 +58,13 @@ Result<SymShape> shape_from_scales(const InferContext& ctx, const SymShape& in, 
   for (size_t d = 0; d < in.size(); ++d) {
     const double scale = scales.data<float>()[d];
     if (!(scale > 0.0)) return ctx.error("scales[" + std::to_string(d) + "] must be positive, got " + std::to_string(scale));
-    if (in[d].is_known()) out[d] = Dim::known(static_cast<int64_t>(std::floor(static_cast<double>(in[d].value) * scale)));
+    if (in[d].is_known()) {
+      const double size = std::floor(static_cast<double>(in[d].value) * scale);
+      // Beyond 2^62 the cast to int64 is undefined; no real tensor gets near it.
+      if (!(size < kMaxResizedDim)) return ctx.error("scales[" + std::to_string(d) + "] makes dimension " +
+                                                     std::to_string(d) + " absurdly large");
+      out[d] = Dim::known(static_cast<int64_t>(size));
+    }
     else if (scale == 1.0) out[d] = in[d];
   }
   return out;

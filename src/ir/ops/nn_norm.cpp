@@ -1,4 +1,4 @@
-// Normalization schemas: BatchNormalization (inference form), InstanceNormalization,
+// Normalization schemas: BatchNormalization (inference and training_mode forms), InstanceNormalization,
 // LayerNormalization, LpNormalization, LRN and MeanVarianceNormalization.
 #include "core/norm_params.h"
 #include "ir/ops/nn_schemas.h"
@@ -17,10 +17,20 @@ Dim channel_dim(const InferContext& ctx) {
   return x && x->size() >= kMinChannelRank ? (*x)[1] : Dim{};
 }
 
+// training_mode=1 normalizes with the batch's own statistics and may output the updated running
+// mean and variance (outputs 1 and 2, typed like input_mean and input_var).
+constexpr size_t kRunningMeanOutput = 1;
+constexpr size_t kRunningVarOutput = 2;
+constexpr size_t kInputMean = 3;
+constexpr size_t kInputVar = 4;
+
 Status infer_batch_norm(InferContext& ctx) {
-  if (ctx.attrs().get_int("training_mode", 0) != 0 || ctx.num_outputs() > 1)
-    return unimplemented(ctx.node().describe() + ": BatchNormalization in training mode (running statistics "
-                         "outputs) is not supported; kiln runs inference only");
+  const int64_t training_mode = ctx.attrs().get_int("training_mode", 0);
+  if (training_mode != 0 && training_mode != 1)
+    return ctx.error("attribute 'training_mode' is " + std::to_string(training_mode) + ", expected 0 or 1");
+  if (training_mode == 0 && ctx.num_outputs() > 1)
+    return unimplemented(ctx.node().describe() + ": the running statistics outputs exist only with "
+                         "training_mode=1, and this node has training_mode=0");
   KILN_RETURN_IF_ERROR(require_floating(ctx, 0, "X"));
   KILN_RETURN_IF_ERROR(require_min_rank(ctx, 0, kMinChannelRank, "X"));
   const char* names[] = {"X", "scale", "B", "input_mean", "input_var"};
@@ -29,6 +39,10 @@ Status infer_batch_norm(InferContext& ctx) {
     KILN_RETURN_IF_ERROR(require_floating(ctx, i, names[i]));
     KILN_RETURN_IF_ERROR(require_per_channel(ctx, i, channels, names[i]));
   }
+  if (ctx.num_outputs() > kRunningMeanOutput)
+    ctx.set_output(kRunningMeanOutput, ctx.input_type(kInputMean).dtype, SymShape{channels});
+  if (ctx.num_outputs() > kRunningVarOutput)
+    ctx.set_output(kRunningVarOutput, ctx.input_type(kInputVar).dtype, SymShape{channels});
   return infer_same_as_input(ctx, 0);
 }
 

@@ -1,5 +1,5 @@
-// Normalization reference kernels computed in double: BatchNormalization (inference),
-// InstanceNormalization, LpNormalization, LRN and MeanVarianceNormalization.
+// Normalization reference kernels computed in double: BatchNormalization (inference and
+// training_mode), InstanceNormalization, LpNormalization, LRN and MeanVarianceNormalization.
 #include <cmath>
 
 #include "backends/reference/kernels/nn_kernels.h"
@@ -16,9 +16,37 @@ constexpr float kDefaultLrnBias = 1.0f;
 
 enum BatchNormInput : size_t { kX = 0, kScale = 1, kBias = 2, kMean = 3, kVar = 4, kBatchNormInputs = 5 };
 
+constexpr float kDefaultMomentum = 0.9f;
+enum BatchNormOutput : size_t { kY = 0, kRunningMean = 1, kRunningVar = 2 };
+
+// Per-channel mean and population variance over the batch and spatial axes (training_mode=1).
+void batch_statistics(const std::vector<double>& x, int64_t batch, int64_t channels, int64_t plane,
+                      std::vector<double>& mean, std::vector<double>& var) {
+  const auto count = static_cast<double>(batch * plane);
+  mean.assign(static_cast<size_t>(channels), 0.0);
+  var.assign(static_cast<size_t>(channels), 0.0);
+  if (count == 0.0) return;
+  for (int64_t c = 0; c < channels; ++c) {
+    const auto ci = static_cast<size_t>(c);
+    for (int64_t n = 0; n < batch; ++n) {
+      const double* p = x.data() + (n * channels + c) * plane;
+      for (int64_t i = 0; i < plane; ++i) mean[ci] += p[i];
+    }
+    mean[ci] /= count;
+    for (int64_t n = 0; n < batch; ++n) {
+      const double* p = x.data() + (n * channels + c) * plane;
+      for (int64_t i = 0; i < plane; ++i) var[ci] += (p[i] - mean[ci]) * (p[i] - mean[ci]);
+    }
+    var[ci] /= count;
+  }
+}
+
 Status batch_norm_kernel(KernelContext& ctx) {
-  if (ctx.attributes().get_int("training_mode", 0) != 0 || ctx.num_outputs() > 1)
-    return unimplemented("BatchNormalization in training mode is not supported (inference only)");
+  const int64_t training_mode = ctx.attributes().get_int("training_mode", 0);
+  if (training_mode != 0 && training_mode != 1)
+    return invalid_argument("attribute 'training_mode' is " + std::to_string(training_mode) + ", expected 0 or 1");
+  if (training_mode == 0 && ctx.num_outputs() > 1)
+    return unimplemented("BatchNormalization: the running statistics outputs exist only with training_mode=1");
   const char* names[kBatchNormInputs] = {"X", "scale", "B", "input_mean", "input_var"};
   const Tensor* in[kBatchNormInputs];
   for (size_t i = 0; i < kBatchNormInputs; ++i) {
@@ -30,10 +58,27 @@ Status batch_norm_kernel(KernelContext& ctx) {
   for (size_t i = kScale; i < kBatchNormInputs; ++i) KILN_RETURN_IF_ERROR(require_vector(*in[i], channels, names[i]));
   const double epsilon = ctx.attributes().get_float("epsilon", kDefaultEpsilon);
   const std::vector<double> scale = to_doubles(*in[kScale]), bias = to_doubles(*in[kBias]);
-  const std::vector<double> mean = to_doubles(*in[kMean]), var = to_doubles(*in[kVar]);
+  std::vector<double> mean = to_doubles(*in[kMean]), var = to_doubles(*in[kVar]);
   std::vector<double> y = to_doubles(x);
   const int64_t plane = volume_from(x.shape(), 2);
   const int64_t batch = x.shape()[0];
+  if (training_mode == 1) {
+    // Normalize with the batch's statistics; the running ones move towards them by 1 - momentum.
+    std::vector<double> batch_mean, batch_var;
+    batch_statistics(y, batch, channels, plane, batch_mean, batch_var);
+    const double momentum = ctx.attributes().get_float("momentum", kDefaultMomentum);
+    std::vector<double> running_mean(mean.size()), running_var(var.size());
+    for (size_t c = 0; c < mean.size(); ++c) {
+      running_mean[c] = mean[c] * momentum + batch_mean[c] * (1.0 - momentum);
+      running_var[c] = var[c] * momentum + batch_var[c] * (1.0 - momentum);
+    }
+    if (ctx.num_outputs() > kRunningMean)
+      ctx.outputs[kRunningMean] = from_doubles(in[kMean]->dtype(), in[kMean]->shape(), running_mean);
+    if (ctx.num_outputs() > kRunningVar)
+      ctx.outputs[kRunningVar] = from_doubles(in[kVar]->dtype(), in[kVar]->shape(), running_var);
+    mean = std::move(batch_mean);
+    var = std::move(batch_var);
+  }
   for (int64_t n = 0; n < batch; ++n) {
     for (int64_t c = 0; c < channels; ++c) {
       const auto ci = static_cast<size_t>(c);
@@ -42,7 +87,7 @@ Status batch_norm_kernel(KernelContext& ctx) {
       for (int64_t i = 0; i < plane; ++i) p[i] = (p[i] - mean[ci]) * inv_std * scale[ci] + bias[ci];
     }
   }
-  ctx.outputs[0] = from_doubles(x.dtype(), x.shape(), y);
+  ctx.outputs[kY] = from_doubles(x.dtype(), x.shape(), y);
   return {};
 }
 
