@@ -20,6 +20,7 @@ constexpr size_t kBytesPerMiB = 1u << 20;
 struct ServeOptions {
   std::string repository;
   int http_port = 8000;
+  int metrics_port = 8002;
   std::string http_address = "127.0.0.1";
   std::string control_mode = "none";
   double max_body_mib = 64;
@@ -39,6 +40,7 @@ Status run_server(const ServeOptions& options) {
   serve::HttpOptions http;
   http.address = options.http_address;
   http.port = static_cast<uint16_t>(options.http_port);
+  http.metrics_port = static_cast<uint16_t>(options.metrics_port);
   http.max_body_bytes = static_cast<size_t>(options.max_body_mib * kBytesPerMiB);
   http.io_timeout_seconds = options.io_timeout_seconds;
   http.server_version = KILN_VERSION;
@@ -54,6 +56,9 @@ Subcommand add_serve_command(CLI::App& parent) {
   CLI::App* app = parent.add_subcommand("serve", "Serve a Triton-layout model repository over KServe v2 HTTP");
   app->add_option("--model-repository", options->repository, "Model repository directory")->required();
   app->add_option("--http-port", options->http_port, "HTTP port")->check(CLI::Range(1, kMaxPort))->capture_default_str();
+  app->add_option("--metrics-port", options->metrics_port, "Prometheus metrics port (GET /metrics); 0 turns metrics off")
+      ->check(CLI::Range(0, kMaxPort))
+      ->capture_default_str();
   app->add_option("--http-address", options->http_address, "Address to listen on")->capture_default_str();
   app->add_option("--model-control-mode", options->control_mode, "none: load everything at start; explicit: repository API")
       ->check(CLI::IsMember({"none", "explicit"}))

@@ -6,15 +6,19 @@
 #include <event2/keyvalq_struct.h>
 #include <event2/thread.h>
 
+#include <charconv>
 #include <csignal>
 #include <cstdlib>
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
 #include "serve_json.h"
+#include "serve_metrics.h"
+#include "serve_tfs.h"
 
 namespace kiln::cli::serve {
 namespace {
@@ -44,15 +48,36 @@ struct Reply {
   evhttp_request* request = nullptr;
   int code = kHttpOk;
   std::string body;
+  std::optional<size_t> json_length;  // set when binary tensor data follows the JSON
 };
 
-void send_now(evhttp_request* request, int code, const std::string& body) {
+void send_now(evhttp_request* request, int code, const std::string& body, std::optional<size_t> json_length = std::nullopt) {
   evkeyvalq* headers = evhttp_request_get_output_headers(request);
-  evhttp_add_header(headers, "Content-Type", "application/json");
+  if (json_length && *json_length < body.size()) {
+    evhttp_add_header(headers, "Content-Type", "application/octet-stream");
+    evhttp_add_header(headers, kInferenceHeaderContentLength, std::to_string(*json_length).c_str());
+  } else {
+    evhttp_add_header(headers, "Content-Type", "application/json");
+  }
   evbuffer* out = evbuffer_new();
   evbuffer_add(out, body.data(), body.size());
   evhttp_send_reply(request, code, nullptr, out);
   evbuffer_free(out);
+}
+
+// The JSON length announced in Inference-Header-Content-Length: a decimal within the body.
+Result<size_t> parse_header_length(const char* text, size_t body_size) {
+  const std::string value(text);
+  size_t length = 0;
+  const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), length);
+  if (error != std::errc() || end != value.data() + value.size() || value.empty()) {
+    return invalid_argument(std::string(kInferenceHeaderContentLength) + " '" + value + "' is not a non-negative integer");
+  }
+  if (length > body_size) {
+    return invalid_argument(std::string(kInferenceHeaderContentLength) + " is " + value + " but the body has only " +
+                            std::to_string(body_size) + " bytes: truncated request");
+  }
+  return length;
 }
 
 class HttpFrontEnd {
@@ -61,6 +86,7 @@ class HttpFrontEnd {
   ~HttpFrontEnd() {
     if (drain_thread_.joinable()) drain_thread_.join();
     for (event* e : events_) event_free(e);
+    if (metrics_http_) evhttp_free(metrics_http_);
     if (http_) evhttp_free(http_);
     if (base_) event_base_free(base_);
   }
@@ -79,6 +105,7 @@ class HttpFrontEnd {
       return unavailable("cannot listen on " + options_.address + ":" + std::to_string(options_.port) +
                          " (is the port in use?)");
     }
+    if (options_.metrics_port != 0) KILN_RETURN_IF_ERROR(start_metrics_listener());
     replies_ready_ = event_new(base_, -1, EV_PERSIST, &HttpFrontEnd::on_replies_ready, this);
     events_.push_back(replies_ready_);
     for (int signal_number : {SIGINT, SIGTERM}) {
@@ -93,6 +120,37 @@ class HttpFrontEnd {
   }
 
  private:
+  // Metrics get their own listener, as in Triton, so scrapers never queue behind inference.
+  Status start_metrics_listener() {
+    metrics_http_ = evhttp_new(base_);
+    if (!metrics_http_) return internal_error("cannot create the metrics HTTP server");
+    evhttp_set_timeout(metrics_http_, options_.io_timeout_seconds);
+    evhttp_set_allowed_methods(metrics_http_, EVHTTP_REQ_GET);
+    evhttp_set_gencb(metrics_http_, &HttpFrontEnd::on_metrics_request, this);
+    if (evhttp_bind_socket(metrics_http_, options_.address.c_str(), options_.metrics_port) != 0) {
+      return unavailable("cannot listen for metrics on " + options_.address + ":" + std::to_string(options_.metrics_port) +
+                         " (is the port in use?)");
+    }
+    std::fprintf(stderr, "kiln serve: metrics on http://%s:%u/metrics\n", options_.address.c_str(), options_.metrics_port);
+    return {};
+  }
+
+  static void on_metrics_request(evhttp_request* request, void* self) {
+    auto* front = static_cast<HttpFrontEnd*>(self);
+    const evhttp_uri* uri = evhttp_request_get_evhttp_uri(request);
+    const char* path = uri ? evhttp_uri_get_path(uri) : nullptr;
+    if (!path || std::string(path) != "/metrics") {
+      return send_now(request, kHttpNotFound, encode_error("metrics are served at /metrics"));
+    }
+    Result<std::vector<serving::VersionStatistics>> stats = front->server_.statistics("", "");
+    const std::string text = front->metrics_.render(stats.ok() ? *stats : std::vector<serving::VersionStatistics>{});
+    evhttp_add_header(evhttp_request_get_output_headers(request), "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+    evbuffer* out = evbuffer_new();
+    evbuffer_add(out, text.data(), text.size());
+    evhttp_send_reply(request, kHttpOk, nullptr, out);
+    evbuffer_free(out);
+  }
+
   // Called from any thread: queue a reply for the I/O thread.
   void post(Reply reply) {
     {
@@ -111,7 +169,7 @@ class HttpFrontEnd {
       replies.swap(front->pending_);
       exit_now = front->drained_;
     }
-    for (Reply& r : replies) send_now(r.request, r.code, r.body);
+    for (Reply& r : replies) send_now(r.request, r.code, r.body, r.json_length);
     if (exit_now) event_base_loopexit(front->base_, &kExitFlushDelay);
   }
 
@@ -158,6 +216,7 @@ class HttpFrontEnd {
     const bool is_post = evhttp_request_get_command(request) == EVHTTP_REQ_POST;
     auto method_error = [&] { send_now(request, kHttpMethodNotAllowed, encode_error("method not allowed for " + path)); };
 
+    if (!parts.empty() && parts[0] == "v1") return route_tfs(request, parts, is_get, is_post);
     if (parts.empty() || parts[0] != "v2") return send_now(request, kHttpNotFound, encode_error("unknown path " + path));
     if (parts.size() == 1) return is_get ? send_now(request, kHttpOk, encode_server_metadata(options_.server_version)) : method_error();
     if (parts.size() == 3 && parts[1] == "health") {
@@ -196,6 +255,41 @@ class HttpFrontEnd {
     send_now(request, kHttpNotFound, encode_error("unknown path " + path));
   }
 
+  // TensorFlow Serving's REST API: /v1/models/{name}[/versions/{v}][/metadata | :predict].
+  void route_tfs(evhttp_request* request, const std::vector<std::string>& parts, bool is_get, bool is_post) {
+    Result<TfsPath> path = parse_tfs_path(std::vector<std::string>(parts.begin() + 1, parts.end()));
+    if (!path.ok()) return reply_status(request, path.status());
+    const bool method_ok = path->action == TfsAction::kPredict ? is_post : is_get;
+    if (!method_ok) return send_now(request, kHttpMethodNotAllowed, encode_error("method not allowed for this TensorFlow Serving path"));
+    Result<serving::ModelMetadata> meta = server_.model_metadata(path->model, path->version);
+    if (!meta.ok()) return reply_status(request, meta.status());
+    if (path->action == TfsAction::kStatus) return send_now(request, kHttpOk, encode_tfs_model_status(*meta));
+    if (path->action == TfsAction::kMetadata) return send_now(request, kHttpOk, encode_tfs_metadata(*meta, path->version));
+    tfs_predict(request, *path, *meta);
+  }
+
+  void tfs_predict(evhttp_request* request, const TfsPath& path, const serving::ModelMetadata& meta) {
+    auto inference = std::make_unique<serving::InferenceRequest>();
+    inference->timestamps.received = serving::Clock::now();
+    inference->model_name = path.model;
+    inference->model_version = path.version;
+    Result<TfsFormat> format = decode_tfs_predict(body_of(request), meta, *inference);
+    if (!format.ok()) return reply_status(request, format.status());
+    metrics_.request_started(path.model, path.version);
+    inference->on_complete = [this, request, format = *format, model = path.model, version = path.version](
+                                 serving::InferenceResponse&& response) {
+      response.timestamps.sent = serving::Clock::now();
+      metrics_.request_finished(model, version, response);
+      if (!response.status.ok()) {
+        return post({request, http_status_for(response.status), encode_error(response.status.message()), std::nullopt});
+      }
+      Result<std::string> body = encode_tfs_predict_response(format, response);
+      if (!body.ok()) return post({request, http_status_for(body.status()), encode_error(body.status().message()), std::nullopt});
+      post({request, kHttpOk, std::move(*body), std::nullopt});
+    };
+    server_.infer(std::move(inference));
+  }
+
   static std::string body_of(evhttp_request* request) {
     evbuffer* in = evhttp_request_get_input_buffer(request);
     const size_t length = evbuffer_get_length(in);
@@ -230,13 +324,25 @@ class HttpFrontEnd {
     inference->timestamps.received = serving::Clock::now();
     inference->model_name = model;
     inference->model_version = version;
-    if (Status status = decode_infer_request(body_of(request), *inference); !status.ok()) return reply_status(request, status);
-    inference->on_complete = [this, request](serving::InferenceResponse&& response) {
+    InferBody body;
+    body.bytes = std::make_shared<const std::string>(body_of(request));
+    body.json_length = body.bytes->size();
+    if (const char* header = evhttp_find_header(evhttp_request_get_input_headers(request), kInferenceHeaderContentLength)) {
+      Result<size_t> length = parse_header_length(header, body.bytes->size());
+      if (!length.ok()) return reply_status(request, length.status());
+      body.json_length = *length;
+    }
+    bool binary_by_default = false;
+    if (Status status = decode_infer_request(body, *inference, binary_by_default); !status.ok()) return reply_status(request, status);
+    metrics_.request_started(model, version);
+    inference->on_complete = [this, request, binary_by_default, model, version](serving::InferenceResponse&& response) {
       response.timestamps.sent = serving::Clock::now();
+      metrics_.request_finished(model, version, response);
       if (!response.status.ok()) {
-        post({request, http_status_for(response.status), encode_error(response.status.message())});
+        post({request, http_status_for(response.status), encode_error(response.status.message()), std::nullopt});
       } else {
-        post({request, kHttpOk, encode_infer_response(response)});
+        EncodedInferResponse encoded = encode_infer_response(response, binary_by_default);
+        post({request, kHttpOk, std::move(encoded.body), encoded.json_length});
       }
     };
     server_.infer(std::move(inference));
@@ -246,6 +352,8 @@ class HttpFrontEnd {
   HttpOptions options_;
   event_base* base_ = nullptr;
   evhttp* http_ = nullptr;
+  evhttp* metrics_http_ = nullptr;
+  ServeMetrics metrics_;
   event* replies_ready_ = nullptr;
   std::vector<event*> events_;
   std::thread drain_thread_;

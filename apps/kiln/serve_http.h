@@ -15,6 +15,7 @@ namespace kiln::cli::serve {
 struct HttpOptions {
   std::string address = "127.0.0.1";
   uint16_t port = 8000;
+  uint16_t metrics_port = 8002;  // Prometheus /metrics; 0: off
   size_t max_body_bytes = 64u << 20;
   int io_timeout_seconds = 60;  // slow clients: an idle read or write beyond this closes the connection
   std::string server_version;

@@ -167,8 +167,10 @@ Result<rapidjson::Document> parse_body(std::string_view body) {
 
 }  // namespace
 
-Status decode_infer_request(std::string_view body, serving::InferenceRequest& request) {
-  KILN_ASSIGN_OR_RETURN(rapidjson::Document doc, parse_body(body));
+Status decode_infer_request(const InferBody& body, serving::InferenceRequest& request, bool& binary_outputs_by_default) {
+  binary_outputs_by_default = false;
+  KILN_ASSIGN_OR_RETURN(rapidjson::Document doc, parse_body(std::string_view(*body.bytes).substr(0, body.json_length)));
+  size_t binary_offset = body.json_length;
   if (!doc.IsObject()) return invalid_argument("the infer request must be a JSON object");
   if (auto id = doc.FindMember("id"); id != doc.MemberEnd()) {
     if (!id->value.IsString()) return invalid_argument("'id' must be a string");
@@ -179,6 +181,7 @@ Status decode_infer_request(std::string_view body, serving::InferenceRequest& re
       const std::string key = p.name.GetString();
       if (key == "priority" && p.value.IsUint()) request.priority = p.value.GetUint();
       if (key == "timeout" && p.value.IsUint64()) request.timeout_us = p.value.GetUint64();
+      if (key == "binary_data_output" && p.value.IsBool()) binary_outputs_by_default = p.value.GetBool();
       if (p.value.IsString()) request.parameters[key] = p.value.GetString();
     }
   }
@@ -210,7 +213,13 @@ Status decode_infer_request(std::string_view body, serving::InferenceRequest& re
     }
     if (auto params = input.FindMember("parameters"); params != input.MemberEnd() && params->value.IsObject() &&
                                                      params->value.HasMember("binary_data_size")) {
-      return unimplemented("input '" + input_name + "': the binary tensor data extension is not supported yet; send 'data' as JSON");
+      const Value& size = params->value["binary_data_size"];
+      if (!size.IsUint64()) return invalid_argument("input '" + input_name + "': binary_data_size must be a non-negative integer");
+      if (input.HasMember("data")) return invalid_argument("input '" + input_name + "' has both 'data' and binary_data_size");
+      KILN_ASSIGN_OR_RETURN(Tensor tensor, decode_binary_tensor(input_name, *dtype, Shape(dims), body, binary_offset, size.GetUint64()));
+      binary_offset += static_cast<size_t>(size.GetUint64());
+      request.inputs.push_back({input_name, std::move(tensor)});
+      continue;
     }
     auto data = input.FindMember("data");
     if (data == input.MemberEnd()) return invalid_argument("input '" + input_name + "' has no 'data'");
@@ -223,13 +232,31 @@ Status decode_infer_request(std::string_view body, serving::InferenceRequest& re
       if (!output.IsObject() || !output.HasMember("name") || !output["name"].IsString()) {
         return invalid_argument("each element of 'outputs' must be an object with a string 'name'");
       }
-      request.outputs.push_back({output["name"].GetString(), false});
+      bool binary = binary_outputs_by_default;
+      if (auto params = output.FindMember("parameters"); params != output.MemberEnd() && params->value.IsObject()) {
+        if (auto flag = params->value.FindMember("binary_data"); flag != params->value.MemberEnd()) {
+          if (!flag->value.IsBool()) return invalid_argument("output '" + std::string(output["name"].GetString()) + "': binary_data must be a boolean");
+          binary = flag->value.GetBool();
+        }
+      }
+      request.outputs.push_back({output["name"].GetString(), binary});
     }
+  }
+  if (binary_offset != body.bytes->size()) {
+    return invalid_argument(std::to_string(body.bytes->size() - binary_offset) +
+                            " bytes of binary data follow the JSON header but no input claims them (check binary_data_size)");
   }
   return {};
 }
 
-std::string encode_infer_response(const serving::InferenceResponse& response) {
+EncodedInferResponse encode_infer_response(const serving::InferenceResponse& response, bool binary_by_default) {
+  auto is_binary = [&](const std::string& name) {
+    for (const serving::RequestedOutput& r : response.requested) {
+      if (r.name == name) return r.binary;
+    }
+    return binary_by_default;
+  };
+  std::string binary;
   rapidjson::StringBuffer buffer;
   JsonWriter w(buffer);
   w.StartObject();
@@ -243,13 +270,25 @@ std::string encode_infer_response(const serving::InferenceResponse& response) {
     write_string(w, "name", output.name);
     write_string(w, "datatype", std::string(serving::wire_name(output.tensor.dtype())));
     write_shape(w, output.tensor.shape().dims());
-    w.Key("data");
-    write_tensor_data(w, output.tensor);
+    if (is_binary(output.name)) {
+      w.Key("parameters");
+      w.StartObject();
+      w.Key("binary_data_size");
+      w.Uint64(append_binary_tensor(output.tensor, binary));
+      w.EndObject();
+    } else {
+      w.Key("data");
+      write_tensor_data(w, output.tensor);
+    }
     w.EndObject();
   }
   w.EndArray();
   w.EndObject();
-  return buffer.GetString();
+  EncodedInferResponse encoded;
+  encoded.body = buffer.GetString();
+  encoded.json_length = encoded.body.size();
+  encoded.body += binary;
+  return encoded;
 }
 
 std::string encode_error(const std::string& message) {
@@ -269,7 +308,7 @@ std::string encode_server_metadata(const std::string& version) {
   write_string(w, "version", version);
   w.Key("extensions");
   w.StartArray();
-  for (const char* extension : {"model_configuration", "model_repository", "statistics"}) w.String(extension);
+  for (const char* extension : {"binary_tensor_data", "model_configuration", "model_repository", "statistics"}) w.String(extension);
   w.EndArray();
   w.EndObject();
   return buffer.GetString();
@@ -378,6 +417,10 @@ std::string encode_statistics(const std::vector<serving::VersionStatistics>& sta
   w.EndArray();
   w.EndObject();
   return buffer.GetString();
+}
+
+Result<Tensor> decode_json_tensor(const std::string& name, DType dtype, const Shape& shape, const rapidjson::Value& data) {
+  return decode_tensor(name, dtype, shape, data);
 }
 
 Result<bool> decode_index_ready_flag(std::string_view body) {

@@ -7,22 +7,34 @@
 #include <string_view>
 #include <vector>
 
+#include <rapidjson/document.h>
+
 #include "kiln/status.h"
+#include "serve_binary.h"
 #include "serving/inference.h"
 #include "serving/inference_server.h"
 
 namespace kiln::cli::serve {
 
-// Fills request->id, inputs, outputs and parameters from an infer request body.
-Status decode_infer_request(std::string_view body, serving::InferenceRequest& request);
+// Fills request->id, inputs, outputs and parameters from an infer request body. Inputs with
+// parameters.binary_data_size read their bytes from the binary part of the body, in order.
+// binary_outputs_by_default: the request-level binary_data_output parameter.
+Status decode_infer_request(const InferBody& body, serving::InferenceRequest& request, bool& binary_outputs_by_default);
 
-std::string encode_infer_response(const serving::InferenceResponse& response);
+struct EncodedInferResponse {
+  std::string body;
+  size_t json_length = 0;  // < body.size() when binary tensor data follows the JSON
+};
+// Outputs requested with binary_data (or all, when binary_by_default) go after the JSON.
+EncodedInferResponse encode_infer_response(const serving::InferenceResponse& response, bool binary_by_default);
 std::string encode_error(const std::string& message);
 std::string encode_server_metadata(const std::string& version);
 std::string encode_model_metadata(const serving::ModelMetadata& metadata);
 Result<std::string> encode_model_config(const serving::ModelConfig& config);
 std::string encode_repository_index(const std::vector<serving::RepositoryEntry>& entries);
 std::string encode_statistics(const std::vector<serving::VersionStatistics>& stats);
+// A tensor of `shape` from a JSON array, nested or flat (also used by the TF Serving API).
+Result<Tensor> decode_json_tensor(const std::string& name, DType dtype, const Shape& shape, const rapidjson::Value& data);
 // {"ready": true} in a repository index request; false when absent.
 Result<bool> decode_index_ready_flag(std::string_view body);
 

@@ -72,12 +72,14 @@ TEST(Resize, LinearAlignCornersPreservesCorners) {
 TEST(Resize, AlignCornersWithScalesUsesTheUnroundedLength) {
   // in 5, scale 0.5: the output has floor(2.5) = 2 elements, but align_corners maps with the
   // unrounded resized length 2.5 (as ONNX's reference does): x_original(1) = 1 * 4 / 1.5 = 8/3.
-  // On linear data both linear and cubic interpolation (neighbours 1..4, all inside) give 80/3.
+  // On linear data, linear interpolation and cubic with coefficient -0.5 (which reproduces
+  // linear functions; neighbours 1..4 are all inside) both give 80/3.
   Tensor x = make_tensor(DType::kFloat32, {5}, {0, 10, 20, 30, 40});
   for (const char* mode : {"linear", "cubic"}) {
     Tensor y = run_single({OpKind::Resize, {x, Tensor(), scales({0.5})},
-                           resize_attrs({{"mode", mode}, {"coordinate_transformation_mode", "align_corners"}}), 1,
-                           {kScales}});
+                           resize_attrs({{"mode", mode}, {"coordinate_transformation_mode", "align_corners"}},
+                                        {{"cubic_coeff_a", -0.5f}}),
+                           1, {kScales}});
     ASSERT_EQ(y.shape(), (Shape{2})) << mode;
     expect_near_all(values_of(y), {0, 80.0 / 3.0}, 1e-4);
   }

@@ -1,5 +1,7 @@
 #include "backends/reference/kernel_util.h"
 
+#include "core/tensor_values.h"
+
 namespace kiln::reference {
 
 std::vector<double> to_doubles(const Tensor& t) {
@@ -24,15 +26,7 @@ Tensor from_doubles(DType dtype, const Shape& shape, const std::vector<double>& 
 
 Result<std::vector<int64_t>> to_int64s(const Tensor& t, const std::string& what) {
   if (t.rank() > 1) return invalid_argument(what + " must be a 1-D tensor, got shape " + t.shape().to_string());
-  std::vector<int64_t> out(static_cast<size_t>(t.numel()));
-  if (t.dtype() == DType::kInt64) {
-    for (size_t i = 0; i < out.size(); ++i) out[i] = t.data<int64_t>()[i];
-  } else if (t.dtype() == DType::kInt32) {
-    for (size_t i = 0; i < out.size(); ++i) out[i] = t.data<int32_t>()[i];
-  } else {
-    return invalid_argument(what + " must be int32 or int64, got " + std::string(dtype_name(t.dtype())));
-  }
-  return out;
+  return integer_values(t, what);
 }
 
 Status unsupported_dtype(const char* op, DType dtype) {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/tensor_values.h"
+
 namespace kiln::ir {
 
 Status infer_same_as_input(InferContext& ctx, size_t i) {
@@ -40,15 +42,9 @@ Result<std::optional<SymShape>> broadcast_inputs(const InferContext& ctx, size_t
 std::optional<std::vector<int64_t>> constant_ints(const InferContext& ctx, size_t i) {
   const Tensor* t = ctx.input_constant(i);
   if (!t) return std::nullopt;
-  std::vector<int64_t> out(static_cast<size_t>(t->numel()));
-  if (t->dtype() == DType::kInt64) {
-    for (size_t k = 0; k < out.size(); ++k) out[k] = t->data<int64_t>()[k];
-  } else if (t->dtype() == DType::kInt32) {
-    for (size_t k = 0; k < out.size(); ++k) out[k] = t->data<int32_t>()[k];
-  } else {
-    return std::nullopt;
-  }
-  return out;
+  auto values = integer_values(*t, "constant input");
+  if (!values.ok()) return std::nullopt;
+  return std::move(values).value();
 }
 
 SymShape unknown_dims(size_t rank) { return SymShape(rank); }

@@ -3,6 +3,8 @@
 #include <cstring>
 #include <limits>
 
+#include "core/tensor_values.h"
+
 namespace kiln::reference::tensor_ops {
 
 Result<int64_t> checked_numel(const Shape& shape, const std::string& what) {
@@ -54,15 +56,7 @@ Result<const Tensor*> required_input(const KernelContext& ctx, size_t i, const c
 }
 
 Result<std::vector<int64_t>> read_indices(const Tensor& t, const std::string& what) {
-  std::vector<int64_t> out(static_cast<size_t>(t.numel()));
-  if (t.dtype() == DType::kInt64) {
-    for (size_t i = 0; i < out.size(); ++i) out[i] = t.data<int64_t>()[i];
-  } else if (t.dtype() == DType::kInt32) {
-    for (size_t i = 0; i < out.size(); ++i) out[i] = t.data<int32_t>()[i];
-  } else {
-    return invalid_argument(what + " must be int32 or int64, got " + std::string(dtype_name(t.dtype())));
-  }
-  return out;
+  return integer_values(t, what);
 }
 
 Result<int64_t> resolve_index(int64_t index, int64_t bound, const std::string& what) {

@@ -1,0 +1,53 @@
+// The graph optimizer: runs the passes in a fixed order (pipeline.cpp lists it and says why),
+// optionally printing the IR after a pass and verifying it after each one.
+#pragma once
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "ir/graph.h"
+#include "kiln/status.h"
+#include "passes/fold/constant_folding.h"
+
+namespace kiln::passes {
+
+#ifdef NDEBUG
+constexpr bool kVerifyEachPassByDefault = false;
+#else
+constexpr bool kVerifyEachPassByDefault = true;
+#endif
+
+// What one pass run did.
+struct PassRecord {
+  std::string name;
+  bool fired = false;
+  size_t nodes_before = 0;
+  size_t nodes_after = 0;
+};
+
+struct PipelineReport {
+  std::vector<PassRecord> passes;  // in the order they ran (repeated passes appear repeatedly)
+};
+
+constexpr const char* kDumpAfterAll = "all";
+
+struct PipelineOptions {
+  // A pass name, or kDumpAfterAll: ir::to_text of the graph after it goes to dump_stream.
+  std::string dump_after;
+  std::ostream* dump_stream = nullptr;  // required when dump_after is set
+  // Shape inference + verifier after every pass; the error names the pass that broke the IR.
+  bool verify_each = kVerifyEachPassByDefault;
+  // Evaluates nodes for constant folding; without one, constant folding is skipped.
+  NodeEvaluator evaluate;
+  int64_t max_folded_bytes = kDefaultMaxFoldedBytes;
+  PipelineReport* report = nullptr;  // filled when set
+};
+
+Status run_pipeline(ir::Graph& graph, const PipelineOptions& options);
+
+// Names of the passes in the pipeline, in order (for --dump-after validation and help text).
+std::vector<std::string> pipeline_pass_names();
+
+}  // namespace kiln::passes
