@@ -18,6 +18,7 @@ struct InspectOptions {
   std::string model;
   bool json = false;
   std::vector<std::string> shapes;
+  InspectPasses passes;
 };
 
 using JsonWriter = rapidjson::PrettyWriter<rapidjson::StringBuffer>;
@@ -31,6 +32,17 @@ std::string join_shapes(const std::vector<TensorInfo>& infos) {
 std::string optional_count(const std::optional<double>& v) { return v ? human_count(*v) : "?"; }
 std::string optional_bytes(const std::optional<int64_t>& v) {
   return v ? human_bytes(static_cast<double>(*v)) : "?";
+}
+
+// The optimizer's record: which passes changed the graph and how the node count moved.
+void print_passes(const ModelReport& report) {
+  std::printf("\nPasses\n");
+  using Align = TextTable::Align;
+  TextTable table({"pass", "fired", "nodes before", "nodes after"},
+                  {Align::kLeft, Align::kLeft, Align::kRight, Align::kRight});
+  for (const PassSummary& p : report.passes)
+    table.add_row({p.name, p.fired ? "yes" : "no", std::to_string(p.nodes_before), std::to_string(p.nodes_after)});
+  table.print(stdout);
 }
 
 void print_text(const ModelReport& report) {
@@ -77,6 +89,7 @@ void print_text(const ModelReport& report) {
       {"activation bytes", partial(report.activation_bytes_known, human_bytes(static_cast<double>(report.activation_bytes)))},
   };
   for (const auto& [key, value] : totals) std::printf("  %-18s%s\n", (key + ":").c_str(), value.c_str());
+  if (!report.passes.empty()) print_passes(report);
 }
 
 void write_tensor(JsonWriter& w, const TensorInfo& info) {
@@ -105,6 +118,24 @@ void write_tensors(JsonWriter& w, const char* key, const std::vector<TensorInfo>
   w.Key(key);
   w.StartArray();
   for (const TensorInfo& info : infos) write_tensor(w, info);
+  w.EndArray();
+}
+
+void write_passes(JsonWriter& w, const std::vector<PassSummary>& passes) {
+  w.Key("passes");
+  w.StartArray();
+  for (const PassSummary& p : passes) {
+    w.StartObject();
+    w.Key("name");
+    w.String(p.name.c_str());
+    w.Key("fired");
+    w.Bool(p.fired);
+    w.Key("nodes_before");
+    w.Int64(p.nodes_before);
+    w.Key("nodes_after");
+    w.Int64(p.nodes_after);
+    w.EndObject();
+  }
   w.EndArray();
 }
 
@@ -161,6 +192,7 @@ void print_json(const ModelReport& report) {
   w.Key("activation_bytes_known_part");
   w.Int64(report.activation_bytes);
   w.EndObject();
+  if (!report.passes.empty()) write_passes(w, report.passes);
   w.EndObject();
   std::printf("%s\n", buffer.GetString());
 }
@@ -168,7 +200,9 @@ void print_json(const ModelReport& report) {
 Status run_inspect(const InspectOptions& options) {
   KILN_ASSIGN_OR_RETURN(auto shapes, parse_shape_specs(options.shapes));
   KILN_RETURN_IF_ERROR(check_model_file(options.model));
-  KILN_ASSIGN_OR_RETURN(ModelReport report, inspect_model(options.model, shapes));
+  KILN_ASSIGN_OR_RETURN(ModelReport report, inspect_model(options.model, shapes, options.passes));
+  // The IR dump goes to stderr in JSON mode so stdout stays one JSON document.
+  std::fputs(report.pass_dump.c_str(), options.json ? stderr : stdout);
   if (options.json) print_json(report);
   else print_text(report);
   return {};
@@ -183,6 +217,8 @@ Subcommand add_inspect_command(CLI::App& parent) {
   app->add_flag("--json", options->json, "Machine-readable JSON instead of a table");
   app->add_option("--shapes", options->shapes, "Fix dynamic input dims: NAME:DxDxD[,NAME:DxD...]")
       ->allow_extra_args(false);
+  app->add_flag("--passes", options->passes.run, "Run the graph optimizer first and list the passes that fired");
+  app->add_option("--dump-after", options->passes.dump_after, "Print the IR after this pass (or 'all'); implies --passes");
   return {app, [options] { return run_inspect(*options); }};
 }
 

@@ -288,21 +288,21 @@ Result<TfsFormat> decode_tfs_predict(std::string_view body, const serving::Model
                             rapidjson::GetParseError_En(doc.GetParseError()));
   }
   if (!doc.IsObject()) return invalid_argument("the predict request must be a JSON object");
-  if (auto signature = doc.FindMember("signature_name"); signature != doc.MemberEnd()) {
-    if (!signature->value.IsString() || std::string(signature->value.GetString()) != kDefaultSignature) {
+  const Value& root = doc;
+  if (root.HasMember("signature_name")) {
+    const Value& signature = root["signature_name"];
+    if (!signature.IsString() || std::string(signature.GetString()) != kDefaultSignature) {
       return invalid_argument(std::string("kiln models have one signature, '") + kDefaultSignature + "'");
     }
   }
-  const auto instances = doc.FindMember("instances");
-  const auto inputs = doc.FindMember("inputs");
-  const bool has_instances = instances != doc.MemberEnd();
-  const bool has_inputs = inputs != doc.MemberEnd();
+  const bool has_instances = root.HasMember("instances");
+  const bool has_inputs = root.HasMember("inputs");
   if (has_instances == has_inputs) return invalid_argument("a predict request needs exactly one of 'instances' and 'inputs'");
   if (has_instances) {
-    KILN_RETURN_IF_ERROR(decode_rows(instances->value, metadata, request));
+    KILN_RETURN_IF_ERROR(decode_rows(root["instances"], metadata, request));
     return TfsFormat::kRow;
   }
-  KILN_RETURN_IF_ERROR(decode_columns(inputs->value, metadata, request));
+  KILN_RETURN_IF_ERROR(decode_columns(root["inputs"], metadata, request));
   return TfsFormat::kColumnar;
 }
 

@@ -28,6 +28,20 @@ struct NodeReport {
   std::optional<int64_t> bytes;  // every input (weights included) plus every output
 };
 
+// What one graph-optimizer pass did.
+struct PassSummary {
+  std::string name;
+  bool fired = false;  // it changed the graph
+  int64_t nodes_before = 0;
+  int64_t nodes_after = 0;
+};
+
+// Runs the graph optimizer before reporting (kiln inspect --passes / --dump-after=PASS).
+struct InspectPasses {
+  bool run = false;
+  std::string dump_after;  // a pass name or "all"; implies run
+};
+
 struct ModelReport {
   std::string path;
   std::string graph_name;
@@ -44,12 +58,20 @@ struct ModelReport {
   int64_t parameter_bytes = 0;
   int64_t activation_bytes = 0;     // graph inputs plus every node output that is not a constant
   bool activation_bytes_known = true;
+
+  // Filled when the graph optimizer ran (InspectPasses): one entry per pass run, in order, and
+  // the textual IR printed after the pass named by dump_after.
+  std::vector<PassSummary> passes;
+  std::string pass_dump;
 };
 
 // Imports the model, fixes the given input shapes (name -> concrete shape; an unknown name, a
 // rank mismatch or a clash with a static dim is INVALID_ARGUMENT), runs shape inference and
 // computes the report.
 Result<ModelReport> inspect_model(const std::string& path, const std::map<std::string, Shape>& shapes = {});
+// The same, on the graph the optimizer produced.
+Result<ModelReport> inspect_model(const std::string& path, const std::map<std::string, Shape>& shapes,
+                                  const InspectPasses& passes);
 
 // "[N,3,224,224]" with symbolic names, "?" for unnamed unknown dims, "[?rank]" for unknown rank.
 std::string shape_string(const TensorInfo& info);

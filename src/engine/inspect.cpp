@@ -1,11 +1,14 @@
 #include "kiln/inspect.h"
 
 #include <set>
+#include <sstream>
 
+#include "engine/constant_evaluator.h"
 #include "engine/graph_executor.h"
 #include "ir/op_schema.h"
 #include "ir/shape_inference.h"
 #include "onnx/importer.h"
+#include "passes/pipeline.h"
 
 namespace kiln {
 namespace {
@@ -121,6 +124,23 @@ NodeReport report_node(const ir::Node& node) {
   return report;
 }
 
+Status optimize(ir::Graph& graph, const InspectPasses& request, ModelReport& report) {
+  std::ostringstream dump;
+  passes::PipelineReport pipeline_report;
+  passes::PipelineOptions options;
+  options.dump_after = request.dump_after;
+  options.dump_stream = &dump;
+  options.evaluate = engine::reference_node_evaluator();
+  options.report = &pipeline_report;
+  Status status = passes::run_pipeline(graph, options);
+  if (!status.ok()) return status.with_context("graph optimizer");
+  for (const passes::PassRecord& r : pipeline_report.passes)
+    report.passes.push_back(PassSummary{r.name, r.fired, static_cast<int64_t>(r.nodes_before),
+                                        static_cast<int64_t>(r.nodes_after)});
+  report.pass_dump = dump.str();
+  return {};
+}
+
 }  // namespace
 
 std::string shape_string(const TensorInfo& info) {
@@ -142,6 +162,11 @@ std::optional<int64_t> tensor_bytes(const TensorInfo& info) {
 }
 
 Result<ModelReport> inspect_model(const std::string& path, const std::map<std::string, Shape>& shapes) {
+  return inspect_model(path, shapes, InspectPasses{});
+}
+
+Result<ModelReport> inspect_model(const std::string& path, const std::map<std::string, Shape>& shapes,
+                                  const InspectPasses& passes) {
   KILN_ASSIGN_OR_RETURN(ir::Graph graph, onnx_import::import_file(path));
   if (!shapes.empty()) {
     KILN_RETURN_IF_ERROR(fix_input_shapes(graph, shapes));
@@ -150,6 +175,7 @@ Result<ModelReport> inspect_model(const std::string& path, const std::map<std::s
   }
 
   ModelReport report;
+  if (passes.run || !passes.dump_after.empty()) KILN_RETURN_IF_ERROR(optimize(graph, passes, report));
   report.path = path;
   report.graph_name = graph.name;
   report.opset = graph.opset;
