@@ -9,7 +9,8 @@ add_library(kiln_warnings INTERFACE)
 target_compile_options(kiln_warnings INTERFACE -Wall -Wextra -Wpedantic -Werror -Wno-missing-field-initializers)
 
 if(KILN_SANITIZE)
-  add_compile_options(-fsanitize=${KILN_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  # C++ only: nvcc does not take -fsanitize (host code in .cu files stays uninstrumented).
+  add_compile_options("$<$<COMPILE_LANGUAGE:CXX>:-fsanitize=${KILN_SANITIZE};-fno-omit-frame-pointer;-fno-sanitize-recover=all>")
   add_link_options(-fsanitize=${KILN_SANITIZE})
 endif()
 

@@ -12,6 +12,9 @@ jobs="${KILN_TEST_JOBS:-$(nproc)}"
 
 bash "${repo}/scripts/install-deps.sh"
 
+# Cache hits across checkouts in different folders (CI clones afresh).
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-${repo}}"
+
 cmake -S "${repo}" -B "${build}" -G Ninja \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DKILN_SANITIZE=address,undefined \
