@@ -23,8 +23,11 @@ class Shape {
   const std::vector<int64_t>& dims() const { return dims_; }
   std::vector<int64_t>& dims() { return dims_; }
   bool is_static() const;
-  // Product of all dims; 1 for a scalar. Only meaningful when is_static().
+  // Product of all dims; 1 for a scalar. Only meaningful when is_static() and the product fits
+  // in int64: use checked_numel() for shapes that come from model data.
   int64_t numel() const;
+  // Product of all dims, or nullopt when a dim is dynamic or the product overflows int64.
+  std::optional<int64_t> checked_numel() const;
   // "1x3x224x224", "?x128" for dynamic dims, "scalar" for rank 0.
   std::string to_string() const;
   // Parses "1x3x224x224" (the --shapes syntax); an empty string is a scalar.

@@ -1,6 +1,9 @@
 #include "core/conv_params.h"
 
 #include <algorithm>
+#include <optional>
+
+#include "core/checked_math.h"
 
 namespace kiln {
 namespace {
@@ -49,7 +52,14 @@ void split_same_padding(AutoPad mode, int64_t total, AxisGeometry& g) {
   }
 }
 
-int64_t ceil_div(int64_t a, int64_t b) { return a >= 0 ? (a + b - 1) / b : -((-a) / b); }
+// Ceiling division for b > 0 without forming a + b - 1 (which overflows near INT64_MAX).
+int64_t ceil_div(int64_t a, int64_t b) { return a / b + (a % b > 0 ? 1 : 0); }
+
+// The value of a checked computation, or an error naming the axis and what overflowed.
+Result<int64_t> require_fits(std::optional<int64_t> value, size_t axis, const char* what) {
+  if (value) return *value;
+  return invalid_argument(axis_text(axis) + ": " + what + " overflows int64");
+}
 
 }  // namespace
 
@@ -67,6 +77,15 @@ Result<WindowAttrs> decode_window(const Attributes& attrs, std::vector<int64_t> 
     return invalid_argument("attribute 'ceil_mode' is " + std::to_string(ceil_mode) + ", expected 0 or 1");
   if (ceil_mode == 1 && !allow_ceil_mode) return invalid_argument("attribute 'ceil_mode' is not valid for this op");
   w.ceil_mode = ceil_mode == 1;
+  // Validated here so that effective_kernel() cannot overflow for any caller.
+  for (size_t axis = 0; axis < rank; ++axis) {
+    if (w.kernel[axis] < 1)
+      return invalid_argument(axis_text(axis) + " has kernel size " + std::to_string(w.kernel[axis]) + ", expected >= 1");
+    auto dilated = checked_mul(w.kernel[axis] - 1, w.dilations[axis]);
+    if (!dilated || !checked_add(*dilated, 1))
+      return invalid_argument(axis_text(axis) + ": kernel size " + std::to_string(w.kernel[axis]) + " with dilation " +
+                              std::to_string(w.dilations[axis]) + " overflows int64");
+  }
   return w;
 }
 
@@ -94,7 +113,9 @@ Result<AxisGeometry> forward_axis(const WindowAttrs& w, size_t axis, int64_t inp
     case AutoPad::kSameUpper:
     case AutoPad::kSameLower: {
       g.output = ceil_div(input, g.stride);
-      const int64_t total = std::max<int64_t>(0, (g.output - 1) * g.stride + window - input);
+      KILN_ASSIGN_OR_RETURN(int64_t covered, require_fits(checked_mul(g.output - 1, g.stride), axis, "the strided extent"));
+      KILN_ASSIGN_OR_RETURN(covered, require_fits(checked_add(covered, window), axis, "the padded extent"));
+      const int64_t total = std::max<int64_t>(0, covered - input);
       split_same_padding(w.auto_pad, total, g);
       return g;
     }
@@ -104,14 +125,18 @@ Result<AxisGeometry> forward_axis(const WindowAttrs& w, size_t axis, int64_t inp
         g.pad_begin = w.pads[axis];
         g.pad_end = w.pads[axis + w.spatial_rank()];
       }
-      const int64_t padded = input + g.pad_begin + g.pad_end;
+      KILN_ASSIGN_OR_RETURN(int64_t padded, require_fits(checked_add(input, g.pad_begin), axis, "the padded input size"));
+      KILN_ASSIGN_OR_RETURN(padded, require_fits(checked_add(padded, g.pad_end), axis, "the padded input size"));
       if (window > padded)
         return invalid_argument(axis_text(axis) + ": the window (" + std::to_string(window) +
                                 " after dilation) is larger than the padded input (" + std::to_string(padded) + ")");
       const int64_t span = padded - window;
       g.output = (w.ceil_mode ? ceil_div(span, g.stride) : span / g.stride) + 1;
       // A last window that would start inside the end padding covers no input: drop it.
-      if (w.ceil_mode && (g.output - 1) * g.stride >= input + g.pad_begin) --g.output;
+      if (w.ceil_mode) {
+        const std::optional<int64_t> last_start = checked_mul(g.output - 1, g.stride);
+        if (!last_start || *last_start >= input + g.pad_begin) --g.output;  // input + pad_begin <= padded
+      }
       return g;
     }
   }
@@ -143,13 +168,19 @@ Result<AxisGeometry> transpose_axis(const WindowAttrs& w, const TransposeAttrs& 
   g.dilation = w.dilations[axis];
   if (input < 0) return invalid_argument(axis_text(axis) + " has negative size " + std::to_string(input));
   // The size the transposed window covers before any padding is removed.
-  const int64_t full = g.stride * (input - 1) + t.output_padding[axis] + w.effective_kernel(axis);
+  KILN_ASSIGN_OR_RETURN(int64_t full, require_fits(checked_mul(g.stride, input - 1), axis, "the transposed extent"));
+  KILN_ASSIGN_OR_RETURN(full, require_fits(checked_add(full, t.output_padding[axis]), axis, "the transposed extent"));
+  KILN_ASSIGN_OR_RETURN(full, require_fits(checked_add(full, w.effective_kernel(axis)), axis, "the transposed extent"));
   const bool same = w.auto_pad == AutoPad::kSameUpper || w.auto_pad == AutoPad::kSameLower;
   if (!t.output_shape.empty() || same) {
-    g.output = !t.output_shape.empty() ? t.output_shape[axis] : input * g.stride;
+    if (!t.output_shape.empty()) {
+      g.output = t.output_shape[axis];
+    } else {
+      KILN_ASSIGN_OR_RETURN(g.output, require_fits(checked_mul(input, g.stride), axis, "the output size"));
+    }
     // Negative when the requested output is larger than the window covers: the output then
     // extends past the covered positions (those elements receive only the bias).
-    const int64_t total = full - g.output;
+    KILN_ASSIGN_OR_RETURN(const int64_t total, require_fits(checked_sub(full, g.output), axis, "the padding total"));
     // ONNX: SAME_UPPER puts the smaller half at the start, every other mode at the end.
     split_same_padding(w.auto_pad == AutoPad::kSameUpper ? AutoPad::kSameUpper : AutoPad::kSameLower, total, g);
     return g;
@@ -158,7 +189,8 @@ Result<AxisGeometry> transpose_axis(const WindowAttrs& w, const TransposeAttrs& 
     g.pad_begin = w.pads[axis];
     g.pad_end = w.pads[axis + w.spatial_rank()];
   }
-  g.output = full - g.pad_begin - g.pad_end;
+  KILN_ASSIGN_OR_RETURN(g.output, require_fits(checked_sub(full, g.pad_begin), axis, "the output size"));
+  KILN_ASSIGN_OR_RETURN(g.output, require_fits(checked_sub(g.output, g.pad_end), axis, "the output size"));
   if (g.output < 1)
     return invalid_argument(axis_text(axis) + ": pads remove the whole output (size " + std::to_string(g.output) + ")");
   return g;

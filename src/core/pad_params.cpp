@@ -1,7 +1,10 @@
 #include "core/pad_params.h"
 
 #include <algorithm>
+#include <optional>
 #include <string>
+
+#include "core/checked_math.h"
 
 namespace kiln {
 
@@ -43,11 +46,18 @@ Result<PadAmounts> resolve_pad_amounts(const std::vector<int64_t>& pads, const s
 }
 
 Result<int64_t> padded_axis_size(PadMode mode, size_t axis, int64_t input, int64_t begin, int64_t end) {
-  const int64_t output = input + begin + end;
+  const std::optional<int64_t> with_begin = checked_add(input, begin);
+  const std::optional<int64_t> padded = with_begin ? checked_add(*with_begin, end) : std::nullopt;
+  if (!padded)
+    return invalid_argument("pads " + std::to_string(begin) + " and " + std::to_string(end) + " of axis " +
+                            std::to_string(axis) + " (size " + std::to_string(input) + ") overflow int64");
+  const int64_t output = *padded;
   if (output < 0)
     return invalid_argument("pads crop axis " + std::to_string(axis) + " (size " + std::to_string(input) +
                             ") below zero");
-  const int64_t kept = input + std::min<int64_t>(begin, 0) + std::min<int64_t>(end, 0);
+  // Cannot overflow: input >= 0 and output = input + begin + end >= 0 fit, so dropping the
+  // positive pads only moves the sum towards input.
+  const int64_t kept = output - std::max<int64_t>(begin, 0) - std::max<int64_t>(end, 0);
   const bool grows = begin > 0 || end > 0;
   if (grows && mode != PadMode::kConstant && kept <= 0)
     return invalid_argument("axis " + std::to_string(axis) + " has no elements left to extend in reflect/edge mode");

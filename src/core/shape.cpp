@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "core/checked_math.h"
+
 namespace kiln {
 
 bool Shape::is_static() const {
@@ -14,6 +16,11 @@ int64_t Shape::numel() const {
   int64_t n = 1;
   for (int64_t d : dims_) n *= d;
   return n;
+}
+
+std::optional<int64_t> Shape::checked_numel() const {
+  if (!is_static()) return std::nullopt;
+  return checked_product(dims_);
 }
 
 std::string Shape::to_string() const {

@@ -48,7 +48,7 @@ Tensor Tensor::from_strings(Shape shape, std::vector<std::string> values) {
 }
 
 Result<Tensor> Tensor::reshaped(Shape shape) const {
-  if (!shape.is_static() || shape.numel() != numel())
+  if (shape.checked_numel() != numel())
     return invalid_argument("cannot reshape a tensor of shape " + shape_.to_string() + " to " +
                             shape.to_string());
   Tensor t = *this;

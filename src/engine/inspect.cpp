@@ -132,6 +132,7 @@ Status optimize(ir::Graph& graph, const InspectPasses& request, ModelReport& rep
   options.dump_stream = &dump;
   options.evaluate = engine::reference_node_evaluator();
   options.report = &pipeline_report;
+  options.verify_each = true;  // inspect is a diagnostic tool: name the pass that broke the IR
   Status status = passes::run_pipeline(graph, options);
   if (!status.ok()) return status.with_context("graph optimizer");
   for (const passes::PassRecord& r : pipeline_report.passes)

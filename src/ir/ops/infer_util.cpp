@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/checked_math.h"
 #include "core/tensor_values.h"
 
 namespace kiln::ir {
@@ -48,5 +49,14 @@ std::optional<std::vector<int64_t>> constant_ints(const InferContext& ctx, size_
 }
 
 SymShape unknown_dims(size_t rank) { return SymShape(rank); }
+
+Status check_element_count(const InferContext& ctx, const SymShape& shape) {
+  std::vector<int64_t> known;
+  for (const Dim& d : shape)
+    if (d.is_known()) known.push_back(d.value);
+  if (!checked_product(known))
+    return ctx.error("output shape " + sym_shape_to_string(shape) + " has more elements than int64 can count (overflow)");
+  return {};
+}
 
 }  // namespace kiln::ir

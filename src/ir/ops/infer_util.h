@@ -22,4 +22,8 @@ std::optional<std::vector<int64_t>> constant_ints(const InferContext& ctx, size_
 // A symbolic shape of `rank` unknown dims.
 SymShape unknown_dims(size_t rank);
 
+// An error naming the node and `shape` when the product of its known dims overflows int64: no
+// tensor of that shape can exist. For ops whose output size comes from constant data.
+Status check_element_count(const InferContext& ctx, const SymShape& shape);
+
 }  // namespace kiln::ir

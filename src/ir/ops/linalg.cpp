@@ -4,6 +4,7 @@
 #include <string>
 
 #include "core/broadcast.h"
+#include "core/checked_math.h"
 #include "ir/ops/families.h"
 #include "ir/ops/infer_util.h"
 #include "ir/ops/linalg_schemas.h"
@@ -69,15 +70,22 @@ double softmax_flops(const Node&, const std::vector<Shape>& inputs, const std::v
 
 double zero_flops(const Node&, const std::vector<Shape>&, const std::vector<Shape>&) { return 0.0; }
 
+// The blocksize, positive and small enough that blocksize^2 fits in int64.
 Result<int64_t> blocksize_of(const InferContext& ctx) {
   auto blocksize = ctx.attrs().require_int("blocksize");
   if (!blocksize.ok()) return ctx.error(blocksize.status().message());
   if (*blocksize <= 0) return ctx.error("attribute blocksize must be positive, got " + std::to_string(*blocksize));
+  if (!checked_mul(*blocksize, *blocksize))
+    return ctx.error("attribute blocksize " + std::to_string(*blocksize) + " squared overflows int64");
   return *blocksize;
 }
 
-Dim scaled_dim(const Dim& d, int64_t factor) {
-  return d.is_known() ? Dim::known(d.value * factor) : Dim{};
+// `d * factor`; an error naming `what` when it overflows int64.
+Result<Dim> scaled_dim(const InferContext& ctx, const Dim& d, int64_t factor, const char* what) {
+  if (!d.is_known()) return Dim{};
+  if (auto scaled = checked_mul(d.value, factor)) return Dim::known(*scaled);
+  return ctx.error(std::string(what) + " (" + std::to_string(d.value) + ") times " + std::to_string(factor) +
+                   " overflows int64");
 }
 
 // Divides a dim that must be a multiple of `divisor`; an error names which dim.
@@ -108,8 +116,9 @@ Status infer_depth_to_space(InferContext& ctx) {
     return {};
   }
   KILN_ASSIGN_OR_RETURN(Dim channels, divided_dim(ctx, (*shape)[1], b * b, "channels"));
-  ctx.set_output(0, ctx.input_dtype(0),
-                 SymShape{(*shape)[0], channels, scaled_dim((*shape)[2], b), scaled_dim((*shape)[3], b)});
+  KILN_ASSIGN_OR_RETURN(Dim height, scaled_dim(ctx, (*shape)[2], b, "height"));
+  KILN_ASSIGN_OR_RETURN(Dim width, scaled_dim(ctx, (*shape)[3], b, "width"));
+  ctx.set_output(0, ctx.input_dtype(0), SymShape{(*shape)[0], channels, height, width});
   return {};
 }
 
@@ -123,7 +132,8 @@ Status infer_space_to_depth(InferContext& ctx) {
   }
   KILN_ASSIGN_OR_RETURN(Dim height, divided_dim(ctx, (*shape)[2], b, "height"));
   KILN_ASSIGN_OR_RETURN(Dim width, divided_dim(ctx, (*shape)[3], b, "width"));
-  ctx.set_output(0, ctx.input_dtype(0), SymShape{(*shape)[0], scaled_dim((*shape)[1], b * b), height, width});
+  KILN_ASSIGN_OR_RETURN(Dim channels, scaled_dim(ctx, (*shape)[1], b * b, "channels"));
+  ctx.set_output(0, ctx.input_dtype(0), SymShape{(*shape)[0], channels, height, width});
   return {};
 }
 

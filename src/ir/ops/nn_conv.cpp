@@ -1,4 +1,5 @@
 // Conv and ConvTranspose schemas: X [N, C, spatial...], W, optional bias B [M].
+#include "core/checked_math.h"
 #include "core/conv_params.h"
 #include "ir/ops/nn_schemas.h"
 
@@ -71,7 +72,7 @@ Status infer_conv(InferContext& ctx) {
     return {};
   }
   Dim out_channels = s.w ? (*s.w)[0] : Dim{};
-  if (s.x && s.w && (*s.x)[1].is_known() && (*s.w)[1].is_known() && (*s.x)[1].value != (*s.w)[1].value * group)
+  if (s.x && s.w && (*s.x)[1].is_known() && (*s.w)[1].is_known() && checked_mul((*s.w)[1].value, group) != (*s.x)[1].value)
     return ctx.error("X has " + std::to_string((*s.x)[1].value) + " channels but W expects " +
                      std::to_string((*s.w)[1].value) + " per group x " + std::to_string(group) + " groups");
   if (out_channels.is_known() && out_channels.value % group != 0)
@@ -111,7 +112,14 @@ Status infer_conv_transpose(InferContext& ctx) {
   if (s.w && (*s.w)[0].is_known() && (*s.w)[0].value % group != 0)
     return ctx.error("W has " + std::to_string((*s.w)[0].value) + " input channels, not divisible by group " +
                      std::to_string(group));
-  Dim out_channels = s.w && (*s.w)[1].is_known() ? Dim::known((*s.w)[1].value * group) : Dim{};
+  Dim out_channels;
+  if (s.w && (*s.w)[1].is_known()) {
+    auto channels = checked_mul((*s.w)[1].value, group);
+    if (!channels)
+      return ctx.error("W has " + std::to_string((*s.w)[1].value) + " output channels per group; times group " +
+                       std::to_string(group) + " overflows int64");
+    out_channels = Dim::known(*channels);
+  }
   KILN_RETURN_IF_ERROR(require_per_channel(ctx, kB, out_channels, "B"));
 
   SymShape out = unknown_dims(s.rank);

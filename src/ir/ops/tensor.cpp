@@ -1,6 +1,8 @@
 #include "ir/ops/families.h"
 #include "ir/ops/tensor_schemas.h"
 
+#include "core/checked_math.h"
+
 namespace kiln::ir {
 namespace tensor_schemas {
 
@@ -15,13 +17,19 @@ Result<size_t> resolve_axis(const InferContext& ctx, int64_t axis, size_t rank, 
   return static_cast<size_t>(axis < 0 ? axis + r : axis);
 }
 
-Dim product_dim(const SymShape& shape, size_t begin, size_t end) {
+Result<Dim> product_dim(const InferContext& ctx, const SymShape& shape, size_t begin, size_t end) {
+  for (size_t d = begin; d < end; ++d)
+    if (shape[d].is_known() && shape[d].value == 0) return Dim::known(0);
   int64_t known = 1;
   const Dim* unknown = nullptr;
   int unknown_count = 0;
   for (size_t d = begin; d < end; ++d) {
     if (shape[d].is_known()) {
-      known *= shape[d].value;
+      auto product = checked_mul(known, shape[d].value);
+      if (!product)
+        return ctx.error("the element count of dims " + std::to_string(begin) + ".." + std::to_string(end) + " of " +
+                         sym_shape_to_string(shape) + " overflows int64");
+      known = *product;
     } else {
       unknown = &shape[d];
       ++unknown_count;
@@ -29,7 +37,6 @@ Dim product_dim(const SymShape& shape, size_t begin, size_t end) {
   }
   if (unknown_count == 0) return Dim::known(known);
   if (unknown_count == 1 && known == 1) return *unknown;
-  if (known == 0) return Dim::known(0);
   return Dim{};
 }
 

@@ -41,6 +41,7 @@ Status infer_constant_of_shape(InferContext& ctx) {
       if (d < 0) return ctx.error("shape has negative dim " + std::to_string(d));
       out.push_back(Dim::known(d));
     }
+    KILN_RETURN_IF_ERROR(check_element_count(ctx, out));
     ctx.set_output(0, dtype, std::move(out));
     return {};
   }

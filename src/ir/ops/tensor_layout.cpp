@@ -1,6 +1,7 @@
 // Schemas of the ops that rearrange elements: Transpose, Concat, Split, Slice, Expand, Tile.
 #include <algorithm>
 
+#include "core/checked_math.h"
 #include "ir/ops/tensor_schemas.h"
 
 namespace kiln::ir::tensor_schemas {
@@ -74,8 +75,14 @@ Status infer_concat(InferContext& ctx) {
                          sym_shape_to_string(out) + " outside axis " + std::to_string(axis));
       out[d] = merge_dims(out[d], (*s)[d]);
     }
-    if ((*s)[axis].is_known()) axis_total += (*s)[axis].value;
-    else axis_known = false;
+    if (!(*s)[axis].is_known()) {
+      axis_known = false;
+    } else if (auto total = checked_add(axis_total, (*s)[axis].value)) {
+      axis_total = *total;
+    } else {
+      return ctx.error("the concatenated size of axis " + std::to_string(axis) + " overflows int64 at input " +
+                       std::to_string(k) + " " + sym_shape_to_string(*s));
+    }
   }
   out[axis] = axis_known ? Dim::known(axis_total) : (ctx.num_inputs() == 1 ? (*first)[axis] : Dim{});
   ctx.set_output(0, dtype, std::move(out));
@@ -195,6 +202,7 @@ Status infer_expand(InferContext& ctx) {
     else if (!a.is_known() || a.value == 1 || a.value == b) out[d] = Dim::known(b);
     else return ctx.error("input dim " + std::to_string(a.value) + " cannot expand to " + std::to_string(b));
   }
+  KILN_RETURN_IF_ERROR(check_element_count(ctx, out));
   ctx.set_output(0, dtype, std::move(out));
   return {};
 }
@@ -222,6 +230,7 @@ Status infer_tile(InferContext& ctx) {
     else if (r == 0 || (a.is_known() && a.value == 0)) out[d] = Dim::known(0);
     else if (a.is_known() && a.value <= INT64_MAX / r) out[d] = Dim::known(a.value * r);
   }
+  KILN_RETURN_IF_ERROR(check_element_count(ctx, out));
   ctx.set_output(0, dtype, std::move(out));
   return {};
 }

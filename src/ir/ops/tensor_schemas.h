@@ -21,8 +21,9 @@ double zero_flops(const Node& node, const std::vector<Shape>& inputs, const std:
 Result<size_t> resolve_axis(const InferContext& ctx, int64_t axis, size_t rank, const std::string& what);
 
 // The product of dims [begin, end): known when all are known; the single unknown dim itself
-// (symbol kept) when every other dim is 1; unknown otherwise.
-Dim product_dim(const SymShape& shape, size_t begin, size_t end);
+// (symbol kept) when every other dim is 1; unknown otherwise. An error when the known dims'
+// product overflows int64.
+Result<Dim> product_dim(const InferContext& ctx, const SymShape& shape, size_t begin, size_t end);
 
 // Constant int contents of optional input i: nullopt when absent; `*present` tells whether the
 // input exists, `*constant` whether its data is known.

@@ -3,26 +3,37 @@
 #include <algorithm>
 #include <map>
 
+#include "core/checked_math.h"
 #include "ir/ops/tensor_schemas.h"
 
 namespace kiln::ir::tensor_schemas {
 namespace {
 
+// `product * dim`, or an error naming `what` (shown as `shape`) when it overflows int64.
+Result<int64_t> checked_dim_product(const InferContext& ctx, int64_t product, int64_t dim, const std::string& what,
+                                    const SymShape& shape) {
+  if (auto out = checked_mul(product, dim)) return *out;
+  return ctx.error("the element count of " + what + " " + sym_shape_to_string(shape) + " overflows int64");
+}
+
 // Solves Reshape's -1 dim symbolically: the input's product divided by the other output dims.
 // Works when both sides' unknown dims are named and cancel, e.g. [B,S,768] -> [B,S,12,-1].
-Dim solve_inferred_dim(const SymShape& in, const SymShape& out, size_t inferred) {
+// An error when a side's known dims multiply past int64.
+Result<Dim> solve_inferred_dim(const InferContext& ctx, const SymShape& in, const SymShape& out, size_t inferred) {
   int64_t in_known = 1, out_known = 1;
   std::map<std::string, int> symbols;  // input symbols minus output symbols
   for (const Dim& d : in) {
-    if (d.is_known()) in_known *= d.value;
-    else if (d.symbol.empty()) return Dim{};
+    if (d.is_known()) {
+      KILN_ASSIGN_OR_RETURN(in_known, checked_dim_product(ctx, in_known, d.value, "input", in));
+    } else if (d.symbol.empty()) return Dim{};
     else ++symbols[d.symbol];
   }
   for (size_t i = 0; i < out.size(); ++i) {
     if (i == inferred) continue;
     const Dim& d = out[i];
-    if (d.is_known()) out_known *= d.value;
-    else if (d.symbol.empty()) return Dim{};
+    if (d.is_known()) {
+      KILN_ASSIGN_OR_RETURN(out_known, checked_dim_product(ctx, out_known, d.value, "requested shape", out));
+    } else if (d.symbol.empty()) return Dim{};
     else --symbols[d.symbol];
   }
   std::vector<std::string> left;
@@ -64,10 +75,13 @@ Status infer_reshape(InferContext& ctx) {
       out[i] = Dim::known(d);
     }
   }
-  if (inferred && in) out[*inferred] = solve_inferred_dim(*in, out, *inferred);
+  if (inferred && in) {
+    KILN_ASSIGN_OR_RETURN(out[*inferred], solve_inferred_dim(ctx, *in, out, *inferred));
+  }
   if (!inferred && in && std::all_of(in->begin(), in->end(), [](const Dim& d) { return d.is_known(); }) &&
       std::all_of(out.begin(), out.end(), [](const Dim& d) { return d.is_known(); })) {
-    const Dim in_count = product_dim(*in, 0, in->size()), out_count = product_dim(out, 0, out.size());
+    KILN_ASSIGN_OR_RETURN(const Dim in_count, product_dim(ctx, *in, 0, in->size()));
+    KILN_ASSIGN_OR_RETURN(const Dim out_count, product_dim(ctx, out, 0, out.size()));
     if (in_count.value != out_count.value)
       return ctx.error("cannot reshape " + sym_shape_to_string(*in) + " to " + sym_shape_to_string(out));
   }
@@ -88,7 +102,9 @@ Status infer_flatten(InferContext& ctx) {
     return ctx.error("axis " + std::to_string(axis) + " is out of range for rank " + std::to_string(rank));
   if (axis < 0) axis += rank;
   const auto split = static_cast<size_t>(axis);
-  ctx.set_output(0, dtype, SymShape{product_dim(*in, 0, split), product_dim(*in, split, in->size())});
+  KILN_ASSIGN_OR_RETURN(Dim outer, product_dim(ctx, *in, 0, split));
+  KILN_ASSIGN_OR_RETURN(Dim inner, product_dim(ctx, *in, split, in->size()));
+  ctx.set_output(0, dtype, SymShape{std::move(outer), std::move(inner)});
   return {};
 }
 
