@@ -29,4 +29,8 @@ set +e
 ctest --output-on-failure -j"${jobs}"
 status=$?
 set -e
+if ! command -v nvidia-smi >/dev/null 2>&1 || ! nvidia-smi -L >/dev/null 2>&1; then
+  echo "NOTE: no CUDA device here: the GPU tests (kiln_test_cuda) were skipped." \
+       "Run them on a GPU machine: scripts/gpu/package.sh, then scripts/gpu/run-tests.sh (docs/cuda-backend.md)."
+fi
 exit "${status}"
