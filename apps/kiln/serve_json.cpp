@@ -1,4 +1,5 @@
 #include "serve_json.h"
+#include "serve_json_writer.h"
 
 #include <google/protobuf/util/json_util.h>
 #include <rapidjson/document.h>
@@ -16,8 +17,6 @@ namespace kiln::cli::serve {
 namespace {
 
 using rapidjson::Value;
-using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer, rapidjson::UTF8<>, rapidjson::UTF8<>, rapidjson::CrtAllocator,
-                                     rapidjson::kWriteNanAndInfFlag>;
 // Tensor rank and size limits for JSON requests; the body size limit bounds them anyway.
 constexpr size_t kMaxRank = 32;
 constexpr size_t kMaxNestingDepth = kMaxRank + 1;
@@ -121,31 +120,8 @@ Result<Tensor> decode_tensor(const std::string& name, DType dtype, Shape shape, 
 void write_tensor_data(JsonWriter& w, const Tensor& t) {
   w.StartArray();
   const int64_t n = t.numel();
-  for (int64_t i = 0; i < n; ++i) {
-    switch (t.dtype()) {
-      case DType::kBool: w.Bool(t.data<bool>()[i]); break;
-      case DType::kUInt8: w.Uint(t.data<uint8_t>()[i]); break;
-      case DType::kUInt16: w.Uint(t.data<uint16_t>()[i]); break;
-      case DType::kUInt32: w.Uint(t.data<uint32_t>()[i]); break;
-      case DType::kUInt64: w.Uint64(t.data<uint64_t>()[i]); break;
-      case DType::kInt8: w.Int(t.data<int8_t>()[i]); break;
-      case DType::kInt16: w.Int(t.data<int16_t>()[i]); break;
-      case DType::kInt32: w.Int(t.data<int32_t>()[i]); break;
-      case DType::kInt64: w.Int64(t.data<int64_t>()[i]); break;
-      case DType::kFloat16: w.Double(static_cast<float>(t.data<Float16>()[i])); break;
-      case DType::kBFloat16: w.Double(static_cast<float>(t.data<BFloat16>()[i])); break;
-      case DType::kFloat32: w.Double(t.data<float>()[i]); break;
-      case DType::kFloat64: w.Double(t.data<double>()[i]); break;
-      case DType::kBytes: w.String(t.strings()[static_cast<size_t>(i)].data(), static_cast<rapidjson::SizeType>(t.strings()[static_cast<size_t>(i)].size())); break;
-      default: w.Null(); break;
-    }
-  }
+  for (int64_t i = 0; i < n; ++i) write_json_element(w, t, i);
   w.EndArray();
-}
-
-void write_string(JsonWriter& w, const char* key, const std::string& value) {
-  w.Key(key);
-  w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
 }
 
 void write_shape(JsonWriter& w, const std::vector<int64_t>& dims) {
@@ -260,15 +236,15 @@ EncodedInferResponse encode_infer_response(const serving::InferenceResponse& res
   rapidjson::StringBuffer buffer;
   JsonWriter w(buffer);
   w.StartObject();
-  write_string(w, "model_name", response.model_name);
-  write_string(w, "model_version", response.model_version);
-  if (!response.id.empty()) write_string(w, "id", response.id);
+  write_json_string(w, "model_name", response.model_name);
+  write_json_string(w, "model_version", response.model_version);
+  if (!response.id.empty()) write_json_string(w, "id", response.id);
   w.Key("outputs");
   w.StartArray();
   for (const serving::NamedTensor& output : response.outputs) {
     w.StartObject();
-    write_string(w, "name", output.name);
-    write_string(w, "datatype", std::string(serving::wire_name(output.tensor.dtype())));
+    write_json_string(w, "name", output.name);
+    write_json_string(w, "datatype", std::string(serving::wire_name(output.tensor.dtype())));
     write_shape(w, output.tensor.shape().dims());
     if (is_binary(output.name)) {
       w.Key("parameters");
@@ -295,7 +271,7 @@ std::string encode_error(const std::string& message) {
   rapidjson::StringBuffer buffer;
   JsonWriter w(buffer);
   w.StartObject();
-  write_string(w, "error", message);
+  write_json_string(w, "error", message);
   w.EndObject();
   return buffer.GetString();
 }
@@ -304,8 +280,8 @@ std::string encode_server_metadata(const std::string& version) {
   rapidjson::StringBuffer buffer;
   JsonWriter w(buffer);
   w.StartObject();
-  write_string(w, "name", "kiln");
-  write_string(w, "version", version);
+  write_json_string(w, "name", "kiln");
+  write_json_string(w, "version", version);
   w.Key("extensions");
   w.StartArray();
   for (const char* extension : {"binary_tensor_data", "model_configuration", "model_repository", "statistics"}) w.String(extension);
@@ -318,19 +294,19 @@ std::string encode_model_metadata(const serving::ModelMetadata& metadata) {
   rapidjson::StringBuffer buffer;
   JsonWriter w(buffer);
   w.StartObject();
-  write_string(w, "name", metadata.name);
+  write_json_string(w, "name", metadata.name);
   w.Key("versions");
   w.StartArray();
   for (const std::string& v : metadata.versions) w.String(v.c_str());
   w.EndArray();
-  write_string(w, "platform", metadata.platform);
+  write_json_string(w, "platform", metadata.platform);
   for (const auto& [key, tensors] : {std::pair{"inputs", &metadata.inputs}, std::pair{"outputs", &metadata.outputs}}) {
     w.Key(key);
     w.StartArray();
     for (const serving::TensorMetadata& t : *tensors) {
       w.StartObject();
-      write_string(w, "name", t.name);
-      write_string(w, "datatype", t.datatype);
+      write_json_string(w, "name", t.name);
+      write_json_string(w, "datatype", t.datatype);
       write_shape(w, t.shape);
       w.EndObject();
     }
@@ -356,10 +332,10 @@ std::string encode_repository_index(const std::vector<serving::RepositoryEntry>&
   w.StartArray();
   for (const serving::RepositoryEntry& e : entries) {
     w.StartObject();
-    write_string(w, "name", e.name);
-    if (!e.version.empty()) write_string(w, "version", e.version);
-    if (!e.state.empty()) write_string(w, "state", e.state);
-    if (!e.reason.empty()) write_string(w, "reason", e.reason);
+    write_json_string(w, "name", e.name);
+    if (!e.version.empty()) write_json_string(w, "version", e.version);
+    if (!e.state.empty()) write_json_string(w, "state", e.state);
+    if (!e.reason.empty()) write_json_string(w, "reason", e.reason);
     w.EndObject();
   }
   w.EndArray();
@@ -383,8 +359,8 @@ std::string encode_statistics(const std::vector<serving::VersionStatistics>& sta
   w.StartArray();
   for (const serving::VersionStatistics& s : stats) {
     w.StartObject();
-    write_string(w, "name", s.name);
-    write_string(w, "version", s.version);
+    write_json_string(w, "name", s.name);
+    write_json_string(w, "version", s.version);
     w.Key("last_inference");
     w.Uint64(s.stats.last_inference_ms);
     w.Key("inference_count");

@@ -1,4 +1,5 @@
 #include "serve_tfs.h"
+#include "serve_json_writer.h"
 
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
@@ -15,8 +16,6 @@ namespace kiln::cli::serve {
 namespace {
 
 using rapidjson::Value;
-using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer, rapidjson::UTF8<>, rapidjson::UTF8<>, rapidjson::CrtAllocator,
-                                     rapidjson::kWriteNanAndInfFlag>;
 constexpr size_t kMaxRank = 32;
 constexpr const char* kPredictSuffix = ":predict";
 constexpr const char* kDefaultSignature = "serving_default";
@@ -34,11 +33,6 @@ std::string tf_dtype_name(const std::string& wire) {
     if (wire == kserve) return tf;
   }
   return "DT_INVALID";
-}
-
-void write_string(JsonWriter& w, const char* key, const std::string& value) {
-  w.Key(key);
-  w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
 }
 
 // The dims of a rectangular nested JSON array; an error when it is ragged or too deep.
@@ -69,28 +63,7 @@ Result<Tensor> decode_value(const serving::TensorMetadata& input, const Value& v
 // Writes the elements [offset, offset + count) of `tensor` as nested arrays over dims[axis..].
 void write_nested(JsonWriter& w, const Tensor& t, const std::vector<int64_t>& dims, size_t axis, int64_t& index) {
   if (axis == dims.size()) {
-    const int64_t i = index++;
-    switch (t.dtype()) {
-      case DType::kBool: w.Bool(t.data<bool>()[i]); break;
-      case DType::kUInt8: w.Uint(t.data<uint8_t>()[i]); break;
-      case DType::kUInt16: w.Uint(t.data<uint16_t>()[i]); break;
-      case DType::kUInt32: w.Uint(t.data<uint32_t>()[i]); break;
-      case DType::kUInt64: w.Uint64(t.data<uint64_t>()[i]); break;
-      case DType::kInt8: w.Int(t.data<int8_t>()[i]); break;
-      case DType::kInt16: w.Int(t.data<int16_t>()[i]); break;
-      case DType::kInt32: w.Int(t.data<int32_t>()[i]); break;
-      case DType::kInt64: w.Int64(t.data<int64_t>()[i]); break;
-      case DType::kFloat16: w.Double(static_cast<float>(t.data<Float16>()[i])); break;
-      case DType::kBFloat16: w.Double(static_cast<float>(t.data<BFloat16>()[i])); break;
-      case DType::kFloat32: w.Double(t.data<float>()[i]); break;
-      case DType::kFloat64: w.Double(t.data<double>()[i]); break;
-      case DType::kBytes: {
-        const std::string& s = t.strings()[static_cast<size_t>(i)];
-        w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-        break;
-      }
-      default: w.Null(); break;
-    }
+    write_json_element(w, t, index++);
     return;
   }
   w.StartArray();
@@ -210,12 +183,12 @@ std::string encode_tfs_model_status(const serving::ModelMetadata& metadata) {
   w.StartArray();
   for (const std::string& version : metadata.versions) {
     w.StartObject();
-    write_string(w, "version", version);
-    write_string(w, "state", "AVAILABLE");
+    write_json_string(w, "version", version);
+    write_json_string(w, "state", "AVAILABLE");
     w.Key("status");
     w.StartObject();
-    write_string(w, "error_code", "OK");
-    write_string(w, "error_message", "");
+    write_json_string(w, "error_code", "OK");
+    write_json_string(w, "error_message", "");
     w.EndObject();
     w.EndObject();
   }
@@ -233,22 +206,22 @@ std::string encode_tfs_metadata(const serving::ModelMetadata& metadata, const st
     for (const serving::TensorMetadata& t : list) {
       w.Key(t.name.c_str());
       w.StartObject();
-      write_string(w, "dtype", tf_dtype_name(t.datatype));
+      write_json_string(w, "dtype", tf_dtype_name(t.datatype));
       w.Key("tensor_shape");
       w.StartObject();
       w.Key("dim");
       w.StartArray();
       for (int64_t d : t.shape) {
         w.StartObject();
-        write_string(w, "size", std::to_string(d));
-        write_string(w, "name", "");
+        write_json_string(w, "size", std::to_string(d));
+        write_json_string(w, "name", "");
         w.EndObject();
       }
       w.EndArray();
       w.Key("unknown_rank");
       w.Bool(false);
       w.EndObject();
-      write_string(w, "name", t.name);
+      write_json_string(w, "name", t.name);
       w.EndObject();
     }
     w.EndObject();
@@ -256,9 +229,9 @@ std::string encode_tfs_metadata(const serving::ModelMetadata& metadata, const st
   w.StartObject();
   w.Key("model_spec");
   w.StartObject();
-  write_string(w, "name", metadata.name);
-  write_string(w, "signature_name", "");
-  write_string(w, "version", version.empty() && !metadata.versions.empty() ? metadata.versions.back() : version);
+  write_json_string(w, "name", metadata.name);
+  write_json_string(w, "signature_name", "");
+  write_json_string(w, "version", version.empty() && !metadata.versions.empty() ? metadata.versions.back() : version);
   w.EndObject();
   w.Key("metadata");
   w.StartObject();
@@ -270,7 +243,7 @@ std::string encode_tfs_metadata(const serving::ModelMetadata& metadata, const st
   w.StartObject();
   tensors("inputs", metadata.inputs);
   tensors("outputs", metadata.outputs);
-  write_string(w, "method_name", kPredictMethod);
+  write_json_string(w, "method_name", kPredictMethod);
   w.EndObject();
   w.EndObject();
   w.EndObject();
