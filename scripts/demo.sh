@@ -18,8 +18,8 @@ fi
 
 output_dir="$(mktemp -d "${TMPDIR:-/tmp}/kiln-demo.XXXXXX")"
 
-echo "==> kiln inspect examples/tiny_cnn.onnx"
-"${kiln}" inspect "${model}"
+echo "==> kiln inspect examples/tiny_cnn.onnx --shapes image:1x3x32x32"
+"${kiln}" inspect "${model}" --shapes image:1x3x32x32
 echo
 echo "==> kiln run examples/tiny_cnn.onnx --output-dir ${output_dir}"
 "${kiln}" run "${model}" --output-dir "${output_dir}"
