@@ -2,6 +2,7 @@
 // optional bias. Computes in double. Loop order per (batch, output channel): accumulate the
 // output plane over input channels of the group and kernel taps, the innermost loop running
 // contiguously along the output's last axis.
+#include "backends/reference/kernels/conv_operands.h"
 #include "backends/reference/kernels/conv_window.h"
 #include "backends/reference/kernels/nn_kernels.h"
 #include "core/conv_params.h"
@@ -9,29 +10,8 @@
 namespace kiln::reference::nn {
 namespace {
 
-enum ConvInput : size_t { kX = 0, kW = 1, kB = 2 };
-constexpr size_t kMinConvRank = 3;
-
-struct ConvSetup {
-  int64_t batch = 0;
-  int64_t in_channels = 0;
-  int64_t out_channels = 0;
-  int64_t group = 1;
-  std::vector<AxisGeometry> axes;
-  Shape output_shape;
-};
-
 Result<ConvSetup> plan_conv(const Tensor& x, const Tensor& w, const Tensor* b, const Attributes& attrs) {
-  KILN_RETURN_IF_ERROR(require_min_rank(x, kMinConvRank, "X"));
-  if (w.rank() != x.rank())
-    return invalid_argument("input 'W' has shape " + w.shape().to_string() + ", expected rank " +
-                            std::to_string(x.rank()) + " like X " + x.shape().to_string());
-  if (w.dtype() != x.dtype()) return invalid_argument("input 'W' must have the dtype of X");
-  ConvSetup s;
-  s.group = attrs.get_int("group", 1);
-  if (s.group < 1) return invalid_argument("attribute 'group' must be >= 1");
-  s.batch = x.shape()[0];
-  s.in_channels = x.shape()[1];
+  KILN_ASSIGN_OR_RETURN(ConvSetup s, begin_conv_setup(x, w, attrs));
   s.out_channels = w.shape()[0];
   if (s.in_channels != w.shape()[1] * s.group)
     return invalid_argument("X has " + std::to_string(s.in_channels) + " channels but W " + w.shape().to_string() +
@@ -40,14 +20,9 @@ Result<ConvSetup> plan_conv(const Tensor& x, const Tensor& w, const Tensor* b, c
   if (s.out_channels % s.group != 0)
     return invalid_argument("W has " + std::to_string(s.out_channels) + " output channels, not divisible by group " +
                             std::to_string(s.group));
-  if (b) {
-    if (b->dtype() != x.dtype()) return invalid_argument("input 'B' must have the dtype of X");
-    KILN_RETURN_IF_ERROR(require_vector(*b, s.out_channels, "B"));
-  }
+  KILN_RETURN_IF_ERROR(check_conv_bias(b, x, s.out_channels));
   const size_t spatial = x.rank() - 2;
-  std::vector<int64_t> weight_kernel(w.shape().dims().begin() + 2, w.shape().dims().end());
-  KILN_ASSIGN_OR_RETURN(std::vector<int64_t> kernel, decode_kernel_shape(attrs, spatial, weight_kernel));
-  KILN_ASSIGN_OR_RETURN(WindowAttrs window, decode_window(attrs, kernel, /*allow_ceil_mode=*/false));
+  KILN_ASSIGN_OR_RETURN(WindowAttrs window, decode_conv_window(x, w, attrs));
   std::vector<int64_t> out_dims = {s.batch, s.out_channels};
   for (size_t a = 0; a < spatial; ++a) {
     KILN_ASSIGN_OR_RETURN(AxisGeometry g, forward_axis(window, a, x.shape()[a + 2]));

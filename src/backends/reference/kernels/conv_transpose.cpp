@@ -1,6 +1,7 @@
 // ConvTranspose reference kernel: the adjoint of Conv. Every input element is scattered through
 // the kernel into the output, y[n, m, j * stride + k * dilation - pad] += x[n, c, j] * w[c, m', k],
 // computed in double with the innermost loop contiguous along the input's last axis.
+#include "backends/reference/kernels/conv_operands.h"
 #include "backends/reference/kernels/conv_window.h"
 #include "backends/reference/kernels/nn_kernels.h"
 #include "core/conv_params.h"
@@ -8,29 +9,8 @@
 namespace kiln::reference::nn {
 namespace {
 
-enum ConvInput : size_t { kX = 0, kW = 1, kB = 2 };
-constexpr size_t kMinConvRank = 3;
-
-struct TransposeSetup {
-  int64_t batch = 0;
-  int64_t in_channels = 0;
-  int64_t out_channels = 0;
-  int64_t group = 1;
-  std::vector<AxisGeometry> axes;
-  Shape output_shape;
-};
-
-Result<TransposeSetup> plan_conv_transpose(const Tensor& x, const Tensor& w, const Tensor* b, const Attributes& attrs) {
-  KILN_RETURN_IF_ERROR(require_min_rank(x, kMinConvRank, "X"));
-  if (w.rank() != x.rank())
-    return invalid_argument("input 'W' has shape " + w.shape().to_string() + ", expected rank " +
-                            std::to_string(x.rank()) + " like X " + x.shape().to_string());
-  if (w.dtype() != x.dtype()) return invalid_argument("input 'W' must have the dtype of X");
-  TransposeSetup s;
-  s.group = attrs.get_int("group", 1);
-  if (s.group < 1) return invalid_argument("attribute 'group' must be >= 1");
-  s.batch = x.shape()[0];
-  s.in_channels = x.shape()[1];
+Result<ConvSetup> plan_conv_transpose(const Tensor& x, const Tensor& w, const Tensor* b, const Attributes& attrs) {
+  KILN_ASSIGN_OR_RETURN(ConvSetup s, begin_conv_setup(x, w, attrs));
   if (w.shape()[0] != s.in_channels)
     return invalid_argument("X has " + std::to_string(s.in_channels) + " channels but W " + w.shape().to_string() +
                             " has " + std::to_string(w.shape()[0]) + " input channels");
@@ -38,14 +18,9 @@ Result<TransposeSetup> plan_conv_transpose(const Tensor& x, const Tensor& w, con
     return invalid_argument("X has " + std::to_string(s.in_channels) + " channels, not divisible by group " +
                             std::to_string(s.group));
   s.out_channels = w.shape()[1] * s.group;
-  if (b) {
-    if (b->dtype() != x.dtype()) return invalid_argument("input 'B' must have the dtype of X");
-    KILN_RETURN_IF_ERROR(require_vector(*b, s.out_channels, "B"));
-  }
+  KILN_RETURN_IF_ERROR(check_conv_bias(b, x, s.out_channels));
   const size_t spatial = x.rank() - 2;
-  std::vector<int64_t> weight_kernel(w.shape().dims().begin() + 2, w.shape().dims().end());
-  KILN_ASSIGN_OR_RETURN(std::vector<int64_t> kernel, decode_kernel_shape(attrs, spatial, weight_kernel));
-  KILN_ASSIGN_OR_RETURN(WindowAttrs window, decode_window(attrs, kernel, /*allow_ceil_mode=*/false));
+  KILN_ASSIGN_OR_RETURN(WindowAttrs window, decode_conv_window(x, w, attrs));
   KILN_ASSIGN_OR_RETURN(TransposeAttrs transpose, decode_transpose(attrs, spatial));
   std::vector<int64_t> out_dims = {s.batch, s.out_channels};
   for (size_t a = 0; a < spatial; ++a) {
@@ -57,7 +32,7 @@ Result<TransposeSetup> plan_conv_transpose(const Tensor& x, const Tensor& w, con
   return s;
 }
 
-void conv_transpose_forward(const TransposeSetup& s, const double* x, const double* w, const double* bias, double* y) {
+void conv_transpose_forward(const ConvSetup& s, const double* x, const double* w, const double* bias, double* y) {
   std::vector<PassAxis> pass_axes;
   int64_t in_plane = 1, out_plane = 1;
   for (const AxisGeometry& g : s.axes) {
@@ -98,7 +73,7 @@ Status conv_transpose_kernel(KernelContext& ctx) {
   KILN_ASSIGN_OR_RETURN(const Tensor* w, required_float_input(ctx, kW, "W"));
   const Tensor* b = ctx.input(kB);
   if (b && !b->defined()) b = nullptr;
-  KILN_ASSIGN_OR_RETURN(TransposeSetup setup, plan_conv_transpose(*x, *w, b, ctx.attributes()));
+  KILN_ASSIGN_OR_RETURN(ConvSetup setup, plan_conv_transpose(*x, *w, b, ctx.attributes()));
   const std::vector<double> xd = to_doubles(*x);
   const std::vector<double> wd = to_doubles(*w);
   const std::vector<double> bd = b ? to_doubles(*b) : std::vector<double>();
