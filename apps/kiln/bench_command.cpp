@@ -2,6 +2,7 @@
 //                  [--threads N] [--export-json FILE]
 // trtexec-style measurement: warm up for S seconds, then run at least N iterations AND at least
 // S seconds with N threads calling Session::run concurrently; report throughput and latency.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -16,6 +17,7 @@
 
 #include "cli_common.h"
 #include "commands.h"
+#include "engine_options.h"
 #include "kiln/session.h"
 #include "latency_stats.h"
 #include "model_inputs.h"
@@ -43,11 +45,14 @@ struct BenchOptions {
   int threads = 1;
   std::string export_json;
   uint64_t seed = 0;
+  EngineOptions engine;
+  bool dump_profile = false;
 };
 
 struct PhaseResult {
   std::vector<double> latencies_ms;
   double elapsed_s = 0;
+  RunTimings timing_sums;  // summed over every inference
 };
 
 double seconds_since(Clock::time_point start) {
@@ -64,12 +69,14 @@ Result<PhaseResult> run_phase(const Session& session, const std::map<std::string
   std::mutex error_mutex;
   Status first_error;
   std::vector<std::vector<double>> per_thread(static_cast<size_t>(threads));
+  std::vector<RunTimings> timing_sums(static_cast<size_t>(threads));
   const Clock::time_point start = Clock::now();
 
-  auto worker = [&](std::vector<double>& latencies) {
+  auto worker = [&](std::vector<double>& latencies, RunTimings& sums) {
     while (!stop.load()) {
       const Clock::time_point t0 = Clock::now();
-      auto result = session.run(feeds);
+      RunTimings timings;
+      auto result = session.run_timed(feeds, &timings);
       const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
       if (!result.ok()) {
         std::lock_guard<std::mutex> lock(error_mutex);
@@ -78,13 +85,16 @@ Result<PhaseResult> run_phase(const Session& session, const std::map<std::string
         break;
       }
       latencies.push_back(ms);
+      sums.h2d_ms += timings.h2d_ms;
+      sums.compute_ms += timings.compute_ms;
+      sums.d2h_ms += timings.d2h_ms;
       const int64_t done = ++completed;
       if (done >= min_iterations && seconds_since(start) >= min_seconds) stop = true;
     }
     --running;
   };
   std::vector<std::thread> pool;
-  for (auto& latencies : per_thread) pool.emplace_back(worker, std::ref(latencies));
+  for (size_t t = 0; t < per_thread.size(); ++t) pool.emplace_back(worker, std::ref(per_thread[t]), std::ref(timing_sums[t]));
 
   const bool tty = isatty(fileno(stderr)) != 0;
   Clock::time_point last_progress = start;
@@ -103,6 +113,11 @@ Result<PhaseResult> run_phase(const Session& session, const std::map<std::string
   if (tty && result.elapsed_s >= std::chrono::duration<double>(kProgressInterval).count()) std::fprintf(stderr, "\n");
   if (!first_error.ok()) return first_error.with_context("inference failed");
   for (auto& latencies : per_thread) result.latencies_ms.insert(result.latencies_ms.end(), latencies.begin(), latencies.end());
+  for (const RunTimings& t : timing_sums) {
+    result.timing_sums.h2d_ms += t.h2d_ms;
+    result.timing_sums.compute_ms += t.compute_ms;
+    result.timing_sums.d2h_ms += t.d2h_ms;
+  }
   return result;
 }
 
@@ -157,6 +172,23 @@ Status export_json(const BenchOptions& options, int64_t batch, size_t iterations
   return {};
 }
 
+// Per-step device times, slowest first (trtexec --dumpProfile).
+Status print_profile(const Session& session, const std::map<std::string, Tensor>& feeds) {
+  constexpr int kProfileIterations = 20;
+  KILN_ASSIGN_OR_RETURN(std::vector<StepProfile> steps, session.profile_steps(feeds, kProfileIterations));
+  double total = 0;
+  for (const StepProfile& s : steps) total += s.ms;
+  std::vector<const StepProfile*> order;
+  for (const StepProfile& s : steps) order.push_back(&s);
+  std::stable_sort(order.begin(), order.end(), [](const StepProfile* a, const StepProfile* b) { return a->ms > b->ms; });
+  std::printf("\nPer-step profile (%d runs, without graph replay; total %.3f ms):\n", kProfileIterations, total);
+  std::printf("  %10s %6s  %-22s %-28s %s\n", "ms", "%", "op", "step", "implementation");
+  for (const StepProfile* s : order)
+    std::printf("  %10.4f %6.2f  %-22s %-28s %s\n", s->ms, total > 0 ? 100.0 * s->ms / total : 0.0, s->op.c_str(),
+                s->name.c_str(), s->implementation.c_str());
+  return {};
+}
+
 Status bench(const BenchOptions& options) {
   if (options.threads > kMaxThreads)
     return invalid_argument("--threads " + std::to_string(options.threads) + " is more than the limit of " +
@@ -166,8 +198,9 @@ Status bench(const BenchOptions& options) {
   request.seed = options.seed;
   KILN_ASSIGN_OR_RETURN(request.shapes, parse_shape_specs(options.shapes));
   KILN_RETURN_IF_ERROR(check_model_file(options.model));
-  KILN_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, Session::open(options.model));
-  KILN_ASSIGN_OR_RETURN(auto feeds, prepare_inputs(*session, request));
+  KILN_ASSIGN_OR_RETURN(OpenedModel opened, open_model(options.model, options.engine, request));
+  const std::unique_ptr<Session>& session = opened.session;
+  const std::map<std::string, Tensor>& feeds = opened.feeds;
   const int64_t batch = samples_per_inference(options, *session, feeds);
 
   if (options.warmup_s > 0) {
@@ -180,13 +213,20 @@ Status bench(const BenchOptions& options) {
   const size_t iterations = measured.latencies_ms.size();
   const double queries_per_s = static_cast<double>(iterations) / measured.elapsed_s;
 
-  std::printf("Model: %s\n", options.model.c_str());
+  std::printf("Model: %s (%s)\n", options.model.c_str(), session->description().c_str());
   std::printf("Batch: %lld  Threads: %d  Iterations: %zu in %.2f s\n", static_cast<long long>(batch), options.threads,
               iterations, measured.elapsed_s);
   std::printf("Throughput: %.2f inferences/s, %.2f samples/s\n", queries_per_s,
               queries_per_s * static_cast<double>(batch));
   std::printf("Latency (ms): min %.3f  mean %.3f  median %.3f  p90 %.3f  p95 %.3f  p99 %.3f  max %.3f\n", stats.min_ms,
               stats.mean_ms, stats.p50_ms, stats.p90_ms, stats.p95_ms, stats.p99_ms, stats.max_ms);
+  const RunTimings& sums = measured.timing_sums;
+  if (sums.compute_ms > 0 && iterations > 0) {
+    const auto n = static_cast<double>(iterations);
+    std::printf("Mean device times (ms): H2D %.3f  compute %.3f  D2H %.3f\n", sums.h2d_ms / n, sums.compute_ms / n,
+                sums.d2h_ms / n);
+  }
+  if (options.dump_profile) KILN_RETURN_IF_ERROR(print_profile(*session, feeds));
   if (!options.export_json.empty()) {
     KILN_RETURN_IF_ERROR(export_json(options, batch, iterations, measured.elapsed_s, queries_per_s, stats));
     std::printf("Results written to %s\n", options.export_json.c_str());
@@ -199,7 +239,7 @@ Status bench(const BenchOptions& options) {
 Subcommand add_bench_command(CLI::App& parent) {
   auto options = std::make_shared<BenchOptions>();
   CLI::App* app = parent.add_subcommand("bench", "Measure throughput and latency (trtexec-style)");
-  app->add_option("model", options->model, "Model file (.onnx)")->required();
+  app->add_option("model", options->model, "Model file (.onnx or .plan)")->required();
   app->add_option("--batch", options->batch, "Dim 0 of every input whose dim 0 is dynamic (samples/s = batch x inferences/s)")
       ->check(at_least(1, "1"));
   app->add_option("--shapes", options->shapes, "Shapes for dynamic inputs: NAME:DxDxD[,NAME:DxD...]")
@@ -218,6 +258,8 @@ Subcommand add_bench_command(CLI::App& parent) {
       ->capture_default_str();
   app->add_option("--export-json", options->export_json, "Write the results as JSON to FILE");
   app->add_option("--seed", options->seed, "Seed for the random inputs")->check(at_least(0, "0"))->capture_default_str();
+  add_engine_options(*app, options->engine);
+  app->add_flag("--dump-profile", options->dump_profile, "Print per-step device times after the run (engines)");
   return {app, [options] { return bench(*options); }};
 }
 

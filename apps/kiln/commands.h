@@ -35,5 +35,6 @@ Subcommand add_inspect_command(CLI::App& parent);
 Subcommand add_run_command(CLI::App& parent);
 Subcommand add_bench_command(CLI::App& parent);
 Subcommand add_serve_command(CLI::App& parent);
+Subcommand add_build_command(CLI::App& parent);
 
 }  // namespace kiln::cli

@@ -8,6 +8,8 @@
 
 #include "cli_common.h"
 #include "commands.h"
+#include "inspect_plan.h"
+#include "kiln/plan_info.h"
 #include "kiln/inspect.h"
 #include "table.h"
 
@@ -200,6 +202,11 @@ void print_json(const ModelReport& report) {
 Status run_inspect(const InspectOptions& options) {
   KILN_ASSIGN_OR_RETURN(auto shapes, parse_shape_specs(options.shapes));
   KILN_RETURN_IF_ERROR(check_model_file(options.model));
+  if (is_plan_file(options.model)) {
+    if (options.passes.run || !options.passes.dump_after.empty() || !shapes.empty())
+      return invalid_argument("--passes, --dump-after and --shapes apply to .onnx models; a plan is already built");
+    return inspect_plan(options.model, options.json);
+  }
   KILN_ASSIGN_OR_RETURN(ModelReport report, inspect_model(options.model, shapes, options.passes));
   // The IR dump goes to stderr in JSON mode so stdout stays one JSON document.
   std::fputs(report.pass_dump.c_str(), options.json ? stderr : stdout);
@@ -213,7 +220,7 @@ Status run_inspect(const InspectOptions& options) {
 Subcommand add_inspect_command(CLI::App& parent) {
   auto options = std::make_shared<InspectOptions>();
   CLI::App* app = parent.add_subcommand("inspect", "Show a model's inputs, outputs, nodes, FLOPs and memory");
-  app->add_option("model", options->model, "Model file (.onnx)")->required();
+  app->add_option("model", options->model, "Model file (.onnx or .plan)")->required();
   app->add_flag("--json", options->json, "Machine-readable JSON instead of a table");
   app->add_option("--shapes", options->shapes, "Fix dynamic input dims: NAME:DxDxD[,NAME:DxD...]")
       ->allow_extra_args(false);

@@ -11,6 +11,7 @@
 
 #include "cli_common.h"
 #include "commands.h"
+#include "engine_options.h"
 #include "core/dtype_dispatch.h"
 #include "core/npy.h"
 #include "kiln/inspect.h"
@@ -28,6 +29,7 @@ struct RunOptions {
   std::string output_dir;
   uint64_t seed = 0;
   std::vector<std::string> shapes;
+  EngineOptions engine;
 };
 
 struct Summary {
@@ -98,8 +100,9 @@ Status run_once(const RunOptions& options) {
   request.seed = options.seed;
   KILN_ASSIGN_OR_RETURN(request.shapes, parse_shape_specs(options.shapes));
   KILN_RETURN_IF_ERROR(check_model_file(options.model));
-  KILN_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, Session::open(options.model));
-  KILN_ASSIGN_OR_RETURN(auto feeds, prepare_inputs(*session, request));
+  KILN_ASSIGN_OR_RETURN(OpenedModel opened, open_model(options.model, options.engine, request));
+  const std::unique_ptr<Session>& session = opened.session;
+  const std::map<std::string, Tensor>& feeds = opened.feeds;
   if (!options.output_dir.empty()) KILN_RETURN_IF_ERROR(prepare_output_dir(options.output_dir));
   KILN_ASSIGN_OR_RETURN(std::vector<Tensor> outputs, session->run(feeds));
 
@@ -126,12 +129,13 @@ Status run_once(const RunOptions& options) {
 Subcommand add_run_command(CLI::App& parent) {
   auto options = std::make_shared<RunOptions>();
   CLI::App* app = parent.add_subcommand("run", "Run one inference (random inputs unless given) and show the outputs");
-  app->add_option("model", options->model, "Model file (.onnx)")->required();
+  app->add_option("model", options->model, "Model file (.onnx or .plan)")->required();
   app->add_option("--input", options->inputs, "Input data: NAME=FILE.npy (repeatable)")->allow_extra_args(false);
   app->add_option("--output-dir", options->output_dir, "Write each output to DIR/<output name>.npy");
   app->add_option("--seed", options->seed, "Seed for the random inputs")->check(at_least(0, "0"))->capture_default_str();
   app->add_option("--shapes", options->shapes, "Shapes for dynamic inputs: NAME:DxDxD[,NAME:DxD...]")
       ->allow_extra_args(false);
+  add_engine_options(*app, options->engine);
   return {app, [options] { return run_once(*options); }};
 }
 

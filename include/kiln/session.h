@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "kiln/dtype.h"
+#include "kiln/shape.h"
 #include "kiln/status.h"
 #include "kiln/tensor.h"
 
@@ -25,12 +26,35 @@ struct TensorInfo {
 
 struct SessionOptions {
   int threads = 0;  // 0: the backend's default
+  // How an .onnx model runs. Empty: node by node on the reference executor (any shapes). A
+  // backend name ("cuda", "cpu", "reference") or "auto" (the fastest this machine has): an
+  // engine is built in memory first, which needs every input shape concrete (`shapes`).
+  // Plan files always run on the backends they were built for.
+  std::string backend;
+  std::string precision = "fp32";              // fp32, tf32, fp16, bf16 (engines only)
+  std::map<std::string, Shape> shapes;          // concrete sizes for dynamic input dims
+  bool cuda_graphs = true;                      // engines: capture the step list once, replay it
+};
+
+// Where the time of one run went (engines; zeros on the reference executor).
+struct RunTimings {
+  double h2d_ms = 0;
+  double compute_ms = 0;
+  double d2h_ms = 0;
+};
+
+// One step of an engine with its measured device time.
+struct StepProfile {
+  std::string name;
+  std::string op;
+  std::string implementation;  // backend and tactic, or "view"
+  double ms = 0;
 };
 
 class Session {
  public:
   virtual ~Session() = default;
-  // Opens an .onnx model (imported and run on the reference backend for now).
+  // Opens an .onnx model or a .plan file (told apart by content).
   static Result<std::unique_ptr<Session>> open(const std::string& model_path,
                                                const SessionOptions& options = {});
 
@@ -39,6 +63,19 @@ class Session {
   // Runs one inference. Every model input must be given, with the declared dtype and a shape
   // that fits the declared one; the result holds one tensor per model output, in order.
   virtual Result<std::vector<Tensor>> run(const std::map<std::string, Tensor>& inputs) const = 0;
+  // run() that also reports the H2D / compute / D2H split.
+  virtual Result<std::vector<Tensor>> run_timed(const std::map<std::string, Tensor>& inputs, RunTimings* timings) const {
+    if (timings) *timings = {};
+    return run(inputs);
+  }
+  // Per-step device times averaged over `iterations` (engines only).
+  virtual Result<std::vector<StepProfile>> profile_steps(const std::map<std::string, Tensor>& inputs, int iterations) const {
+    (void)inputs;
+    (void)iterations;
+    return unimplemented("per-layer profiles need an engine (a .plan file or --backend)");
+  }
+  // "reference executor" or "engine: cuda on NVIDIA H200, fp16".
+  virtual std::string description() const { return "session"; }
 };
 
 }  // namespace kiln

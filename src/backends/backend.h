@@ -52,6 +52,8 @@ struct NodeDesc {
   // nullptr otherwise. A kernel may copy or reorder it at prepare time; the runtime passes the
   // (device-resident) constant to execute() as well.
   std::vector<const Tensor*> constants;
+  // Float32 matrix products and convolutions may use TF32 tensor cores (kiln build --tf32).
+  bool allow_tf32 = false;
 
   const Attributes& attrs() const { return *attributes; }
   const Tensor* constant(size_t i) const { return i < constants.size() ? constants[i] : nullptr; }

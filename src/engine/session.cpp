@@ -1,7 +1,9 @@
 #include "kiln/session.h"
 
+#include "engine/engine_session.h"
 #include "engine/graph_executor.h"
 #include "onnx/importer.h"
+#include "plan/plan_file.h"
 
 namespace kiln {
 namespace {
@@ -18,6 +20,7 @@ class ReferenceSession final : public Session {
   Result<std::vector<Tensor>> run(const std::map<std::string, Tensor>& inputs) const override {
     return executor_->run(inputs);
   }
+  std::string description() const override { return "reference executor"; }
 
  private:
   std::unique_ptr<engine::GraphExecutor> executor_;
@@ -28,8 +31,9 @@ class ReferenceSession final : public Session {
 }  // namespace
 
 Result<std::unique_ptr<Session>> Session::open(const std::string& model_path, const SessionOptions& options) {
-  (void)options;
+  if (plan::looks_like_plan(model_path)) return engine::open_plan_session(model_path, options);
   KILN_ASSIGN_OR_RETURN(ir::Graph graph, onnx_import::import_file(model_path));
+  if (!options.backend.empty()) return engine::build_engine_session(std::move(graph), model_path, options);
   KILN_ASSIGN_OR_RETURN(auto executor, engine::GraphExecutor::create(std::move(graph)));
   return std::unique_ptr<Session>(new ReferenceSession(std::move(executor)));
 }

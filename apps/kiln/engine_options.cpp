@@ -1,0 +1,31 @@
+#include "engine_options.h"
+
+namespace kiln::cli {
+
+void add_engine_options(CLI::App& app, EngineOptions& options) {
+  app.add_option("--backend", options.backend,
+                 "Build an engine for an .onnx model first: cuda, cpu, reference or auto (default: run node by node "
+                 "on the reference executor)");
+  app.add_option("--precision", options.precision, "Engine precision: fp32, tf32, fp16, bf16")
+      ->check(CLI::IsMember({"fp32", "tf32", "fp16", "bf16"}))
+      ->capture_default_str();
+  app.add_flag("--no-cuda-graphs", options.no_cuda_graphs, "Launch every step each time instead of replaying a CUDA graph");
+}
+
+Result<OpenedModel> open_model(const std::string& model, const EngineOptions& engine, const InputRequest& request) {
+  SessionOptions session_options;
+  session_options.cuda_graphs = !engine.no_cuda_graphs;
+  OpenedModel opened;
+  KILN_ASSIGN_OR_RETURN(opened.session, Session::open(model, session_options));
+  KILN_ASSIGN_OR_RETURN(opened.feeds, prepare_inputs(*opened.session, request));
+  if (engine.backend.empty()) return opened;
+  if (opened.session->description() != "reference executor")
+    return invalid_argument("--backend applies to .onnx models; '" + model + "' is a plan built for its device");
+  session_options.backend = engine.backend;
+  session_options.precision = engine.precision;
+  for (const auto& [name, tensor] : opened.feeds) session_options.shapes[name] = tensor.shape();
+  KILN_ASSIGN_OR_RETURN(opened.session, Session::open(model, session_options));
+  return opened;
+}
+
+}  // namespace kiln::cli

@@ -1,0 +1,33 @@
+// The engine options `kiln run` and `kiln bench` share (--backend, --precision,
+// --no-cuda-graphs) and opening a session with them: for an .onnx model with a backend the
+// inputs are prepared first (they fix the dynamic dims), then the engine is built for exactly
+// those shapes.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "kiln/session.h"
+#include "model_inputs.h"
+
+namespace kiln::cli {
+
+struct EngineOptions {
+  std::string backend;          // empty: reference executor for .onnx
+  std::string precision = "fp32";
+  bool no_cuda_graphs = false;
+};
+
+void add_engine_options(CLI::App& app, EngineOptions& options);
+
+struct OpenedModel {
+  std::unique_ptr<Session> session;
+  std::map<std::string, Tensor> feeds;
+};
+
+Result<OpenedModel> open_model(const std::string& model, const EngineOptions& engine, const InputRequest& request);
+
+}  // namespace kiln::cli

@@ -1,0 +1,47 @@
+// Building engines: an .onnx model becomes a .plan file for one device (kiln build). The plan
+// runs with Session::open, kiln run/bench/serve, without the importer or the optimizer.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "kiln/shape.h"
+#include "kiln/status.h"
+
+namespace kiln {
+
+struct BuildProgressInfo {
+  size_t done = 0;
+  size_t total = 0;
+  std::string node;
+  std::string implementation;  // "cuda: cudnn engine 3", "view"
+  bool timed = false;
+};
+
+struct BuildSettings {
+  std::map<std::string, Shape> shapes;  // concrete sizes for dynamic input dims
+  std::string precision = "fp32";        // fp32, tf32, fp16, bf16
+  std::vector<std::string> backends;     // preference order; empty: the fastest device here
+  std::string timing_cache;              // file reused across builds; empty: none
+  bool optimize = true;
+  std::function<void(const BuildProgressInfo&)> progress;
+};
+
+struct BuildSummary {
+  std::string device;
+  size_t steps = 0;
+  size_t views = 0;
+  size_t tactics_timed = 0;
+  size_t timing_cache_hits = 0;
+  uint64_t arena_bytes = 0;
+  uint64_t naive_activation_bytes = 0;
+  uint64_t weights_bytes = 0;
+  std::map<std::string, size_t> steps_per_backend;
+};
+
+Result<BuildSummary> build_plan(const std::string& model_path, const std::string& plan_path, const BuildSettings& settings);
+
+}  // namespace kiln

@@ -1,0 +1,42 @@
+#include <filesystem>
+
+#include "engine/builder/engine_builder.h"
+#include "kiln/builder.h"
+#include "onnx/importer.h"
+#include "plan/plan_file.h"
+
+namespace kiln {
+
+Result<BuildSummary> build_plan(const std::string& model_path, const std::string& plan_path, const BuildSettings& settings) {
+  KILN_ASSIGN_OR_RETURN(ir::Graph graph, onnx_import::import_file(model_path));
+  engine::BuildOptions options;
+  options.shapes = settings.shapes;
+  KILN_ASSIGN_OR_RETURN(options.precision, engine::precision_from_name(settings.precision));
+  options.backends = settings.backends;
+  options.optimize = settings.optimize;
+  options.timing_cache_path = settings.timing_cache;
+  options.source_model = std::filesystem::path(model_path).filename().string();
+  if (settings.progress)
+    options.progress = [&](const engine::BuildProgress& p) {
+      settings.progress({p.done, p.total, p.node, p.tactic.empty() ? p.backend : p.backend + ": " + p.tactic, p.timed});
+    };
+  KILN_ASSIGN_OR_RETURN(engine::BuildResult built, engine::build_engine(std::move(graph), options));
+  KILN_RETURN_IF_ERROR(plan::write_plan(plan_path, built.header, built.weights));
+
+  BuildSummary summary;
+  const plan::PlanHeader& h = built.header;
+  summary.device = h.device_kind() + " " + h.device_name();
+  summary.tactics_timed = built.tactics_timed;
+  summary.timing_cache_hits = built.timing_cache_hits;
+  summary.arena_bytes = h.arena_bytes();
+  summary.naive_activation_bytes = h.naive_activation_bytes();
+  summary.weights_bytes = h.weights_bytes();
+  for (const plan::Step& s : h.steps()) {
+    if (s.backend().empty()) ++summary.views;
+    else ++summary.steps_per_backend[s.backend()];
+    ++summary.steps;
+  }
+  return summary;
+}
+
+}  // namespace kiln

@@ -1,0 +1,54 @@
+// The engine builder: an imported model becomes a plan. In order: fix the input shapes, run
+// the graph optimizer, lower the storage precision, choose a backend and a tactic for every node
+// (timing the candidates, with a timing cache), plan activation memory by liveness, and lay out
+// the constants. The result is written with plan::write_plan and loaded by runtime::Engine.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "ir/graph.h"
+#include "kiln/shape.h"
+#include "kiln/status.h"
+#include "plan/plan.pb.h"
+
+namespace kiln::engine {
+
+enum class Precision { kFloat32, kTF32, kFloat16, kBFloat16 };
+const char* precision_name(Precision precision);
+Result<Precision> precision_from_name(const std::string& name);
+
+struct BuildProgress {
+  size_t done = 0;
+  size_t total = 0;
+  std::string node;
+  std::string backend;
+  std::string tactic;
+  bool timed = false;      // the tactics were timed (not taken from the cache, not a single choice)
+};
+
+struct BuildOptions {
+  std::map<std::string, Shape> shapes;   // concrete sizes for dynamic input dims
+  Precision precision = Precision::kFloat32;
+  // Backends by name, in preference order; all must live on one device kind. Empty: the
+  // fastest device this build has (cuda when present, else the host backends).
+  std::vector<std::string> backends;
+  bool optimize = true;                  // run the graph optimizer (passes/pipeline.cpp)
+  std::string timing_cache_path;         // empty: no cache file
+  int timing_iterations = 10;
+  std::string source_model;              // recorded in the plan
+  std::function<void(const BuildProgress&)> progress;
+};
+
+struct BuildResult {
+  plan::PlanHeader header;
+  std::vector<uint8_t> weights;
+  size_t tactics_timed = 0;
+  size_t timing_cache_hits = 0;
+};
+
+Result<BuildResult> build_engine(ir::Graph graph, const BuildOptions& options);
+
+}  // namespace kiln::engine

@@ -1,0 +1,17 @@
+// Lowers a float32 graph to float16 or bfloat16 storage: every float32 value inside the graph
+// (activations and weights) becomes the target type, with Casts at the float32 inputs and
+// outputs so the engine's interface stays what the model declares. Kernels that need range or
+// precision (LayerNorm, Softmax, reductions, matmul accumulation) accumulate in float32 inside;
+// this pass only decides storage.
+#pragma once
+
+#include "ir/graph.h"
+#include "kiln/dtype.h"
+#include "kiln/status.h"
+
+namespace kiln::passes {
+
+// target: kFloat16 or kBFloat16. Returns whether anything changed.
+Result<bool> lower_float_precision(ir::Graph& graph, DType target);
+
+}  // namespace kiln::passes

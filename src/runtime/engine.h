@@ -1,0 +1,75 @@
+// Engine: a plan file loaded once -- constants uploaded to the device, one prepared kernel per
+// step -- and shared by any number of ExecutionContexts (each with its own arena and stream).
+// The runtime needs only core, the backends and the plan format: no importer, passes or builder.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "backends/backend.h"
+#include "backends/device.h"
+#include "kiln/status.h"
+#include "plan/plan_file.h"
+
+namespace kiln::runtime {
+
+class ExecutionContext;
+
+struct EngineTensor {
+  std::string name;
+  DType dtype = DType::kUndefined;
+  Shape shape;
+  size_t nbytes = 0;
+};
+
+// One step as kiln inspect and profiles show it.
+struct StepInfo {
+  std::string name;
+  std::string op;
+  std::string backend;     // empty for alias steps (views that move no data)
+  std::string tactic;      // what the kernel says it is
+  double measured_ms = 0;  // the builder's timing
+  int64_t flops = 0;
+};
+
+class Engine : public std::enable_shared_from_this<Engine> {
+ public:
+  static Result<std::shared_ptr<Engine>> load(const std::string& plan_path);
+  static Result<std::shared_ptr<Engine>> from_plan(std::shared_ptr<const plan::PlanFile> plan);
+  ~Engine();
+
+  const std::vector<EngineTensor>& inputs() const { return inputs_; }
+  const std::vector<EngineTensor>& outputs() const { return outputs_; }
+  const backends::Device& device() const { return *device_; }
+  const plan::PlanHeader& header() const { return plan_->header(); }
+  std::vector<StepInfo> steps() const;
+
+  // A new context: allocates its arena, workspace, stream and staging buffers.
+  Result<std::unique_ptr<ExecutionContext>> create_context(bool use_graph_capture = true) const;
+
+ private:
+  friend class ExecutionContext;
+  struct Step {
+    std::unique_ptr<backends::Kernel> kernel;  // null for alias steps
+    std::vector<int> inputs;
+    std::vector<int> outputs;
+  };
+  Engine() = default;
+  Status prepare();
+  Status upload_constants();
+  // Where a constant value lies on the device (the weights upload, or the mapped file on the host).
+  const void* constant_address(const plan::Value& value) const;
+
+  std::shared_ptr<const plan::PlanFile> plan_;
+  const backends::Device* device_ = nullptr;
+  backends::DeviceBuffer device_weights_;  // empty on the host: constants are used in place
+  std::vector<Attributes> attributes_;     // per step; kernels may keep references to them
+  std::vector<std::vector<Tensor>> constant_views_;  // per step: host views of its constant inputs
+  std::vector<Step> steps_;
+  std::vector<EngineTensor> inputs_;
+  std::vector<EngineTensor> outputs_;
+  size_t workspace_bytes_ = 0;
+};
+
+}  // namespace kiln::runtime

@@ -1,0 +1,189 @@
+#include "runtime/execution_context.h"
+
+#include <cstring>
+
+namespace kiln::runtime {
+namespace {
+
+enum EventIndex { kStart, kAfterInputs, kAfterCompute, kAfterOutputs, kEventCount };
+
+// NaN in float32, float16 and bfloat16: an element no kernel wrote shows up in any comparison.
+constexpr uint8_t kArenaPoison = 0xff;
+
+}  // namespace
+
+ExecutionContext::~ExecutionContext() {
+  const backends::Device& device = engine_->device();
+  if (stream_) (void)device.synchronize(stream_);
+  captured_.reset();
+  for (void* e : events_) device.destroy_event(e);
+  for (void* p : input_staging_) device.release_staging(p);
+  for (void* p : output_staging_) device.release_staging(p);
+  if (stream_) device.destroy_stream(stream_);
+}
+
+Status ExecutionContext::initialize(bool use_graph_capture) {
+  const backends::Device& device = engine_->device();
+  const plan::PlanHeader& h = engine_->header();
+  capture_requested_ = use_graph_capture;
+  KILN_ASSIGN_OR_RETURN(stream_, device.create_stream());
+  KILN_ASSIGN_OR_RETURN(arena_, backends::DeviceBuffer::allocate(device, h.arena_bytes()));
+  KILN_ASSIGN_OR_RETURN(workspace_, backends::DeviceBuffer::allocate(device, engine_->workspace_bytes_));
+  KILN_RETURN_IF_ERROR(device.fill(arena_.data(), kArenaPoison, arena_.bytes(), stream_));
+  for (int i = 0; i < kEventCount; ++i) {
+    KILN_ASSIGN_OR_RETURN(void* e, device.create_event());
+    events_.push_back(e);
+  }
+  if (device.kind() != backends::DeviceKind::kHost) {
+    for (const EngineTensor& t : engine_->inputs()) {
+      KILN_ASSIGN_OR_RETURN(void* p, device.allocate_staging(t.nbytes));
+      input_staging_.push_back(p);
+    }
+    for (const EngineTensor& t : engine_->outputs()) {
+      KILN_ASSIGN_OR_RETURN(void* p, device.allocate_staging(t.nbytes));
+      output_staging_.push_back(p);
+    }
+  }
+  auto* arena = static_cast<uint8_t*>(arena_.data());
+  auto address = [&](int index) -> void* {
+    if (index < 0) return nullptr;
+    const plan::Value& v = h.values(index);
+    if (v.kind() == plan::Value::CONSTANT) return const_cast<void*>(engine_->constant_address(v));
+    return arena + v.arena_offset();
+  };
+  step_args_.resize(engine_->steps_.size());
+  for (size_t s = 0; s < engine_->steps_.size(); ++s) {
+    const Engine::Step& step = engine_->steps_[s];
+    backends::ExecuteArgs& args = step_args_[s];
+    for (int in : step.inputs) args.inputs.push_back(address(in));
+    for (int out : step.outputs) args.outputs.push_back(address(out));
+    args.workspace = workspace_.data();
+    args.stream = stream_;
+  }
+  return device.synchronize(stream_);
+}
+
+void* ExecutionContext::input_address(size_t i) const {
+  const plan::PlanHeader& h = engine_->header();
+  return static_cast<uint8_t*>(arena_.data()) + h.values(h.inputs(static_cast<int>(i))).arena_offset();
+}
+
+void* ExecutionContext::output_address(size_t i) const {
+  const plan::PlanHeader& h = engine_->header();
+  return static_cast<uint8_t*>(arena_.data()) + h.values(h.outputs(static_cast<int>(i))).arena_offset();
+}
+
+Status ExecutionContext::enqueue_steps() {
+  const plan::PlanHeader& h = engine_->header();
+  for (size_t s = 0; s < engine_->steps_.size(); ++s) {
+    const Engine::Step& step = engine_->steps_[s];
+    if (!step.kernel) continue;
+    Status status = step.kernel->execute(step_args_[s]);
+    if (!status.ok()) return status.with_context("step '" + h.steps(static_cast<int>(s)).name() + "'");
+  }
+  return {};
+}
+
+Status ExecutionContext::enqueue() {
+  if (capture_requested_ && !capture_attempted_) {
+    capture_attempted_ = true;
+    KILN_ASSIGN_OR_RETURN(captured_, engine_->device().capture(stream_, [this] { return enqueue_steps(); }));
+  }
+  if (captured_) return captured_->replay(stream_);
+  return enqueue_steps();
+}
+
+Status ExecutionContext::check_inputs(const std::vector<Tensor>& inputs) const {
+  const auto& expected = engine_->inputs();
+  if (inputs.size() != expected.size())
+    return invalid_argument("the engine takes " + std::to_string(expected.size()) + " inputs, got " +
+                            std::to_string(inputs.size()));
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const EngineTensor& e = expected[i];
+    if (inputs[i].dtype() != e.dtype)
+      return invalid_argument("input '" + e.name + "' must be " + std::string(dtype_name(e.dtype)) + ", got " +
+                              std::string(dtype_name(inputs[i].dtype())));
+    if (inputs[i].shape() != e.shape)
+      return invalid_argument("input '" + e.name + "' must have shape " + e.shape.to_string() + " (the plan was built for it), got " +
+                              inputs[i].shape().to_string());
+  }
+  return {};
+}
+
+Result<std::vector<Tensor>> ExecutionContext::run(const std::vector<Tensor>& inputs, RunTimings* timings) {
+  KILN_RETURN_IF_ERROR(check_inputs(inputs));
+  const backends::Device& device = engine_->device();
+  const bool staged = !input_staging_.empty() || !output_staging_.empty();
+  KILN_RETURN_IF_ERROR(device.record_event(events_[kStart], stream_));
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const void* src = inputs[i].raw_data();
+    if (staged) {
+      std::memcpy(input_staging_[i], src, inputs[i].nbytes());
+      src = input_staging_[i];
+    }
+    KILN_RETURN_IF_ERROR(device.copy_to_device(input_address(i), src, inputs[i].nbytes(), stream_));
+  }
+  KILN_RETURN_IF_ERROR(device.record_event(events_[kAfterInputs], stream_));
+  KILN_RETURN_IF_ERROR(enqueue());
+  KILN_RETURN_IF_ERROR(device.record_event(events_[kAfterCompute], stream_));
+  std::vector<Tensor> outputs;
+  outputs.reserve(engine_->outputs().size());
+  for (size_t i = 0; i < engine_->outputs().size(); ++i) {
+    const EngineTensor& e = engine_->outputs()[i];
+    outputs.emplace_back(e.dtype, e.shape);
+    void* dst = staged ? output_staging_[i] : outputs.back().raw_data();
+    KILN_RETURN_IF_ERROR(device.copy_to_host(dst, output_address(i), e.nbytes, stream_));
+  }
+  KILN_RETURN_IF_ERROR(device.record_event(events_[kAfterOutputs], stream_));
+  KILN_RETURN_IF_ERROR(device.synchronize(stream_));
+  if (staged)
+    for (size_t i = 0; i < outputs.size(); ++i) std::memcpy(outputs[i].raw_data(), output_staging_[i], outputs[i].nbytes());
+  if (timings) {
+    KILN_ASSIGN_OR_RETURN(timings->h2d_ms, device.elapsed_ms(events_[kStart], events_[kAfterInputs]));
+    KILN_ASSIGN_OR_RETURN(timings->compute_ms, device.elapsed_ms(events_[kAfterInputs], events_[kAfterCompute]));
+    KILN_ASSIGN_OR_RETURN(timings->d2h_ms, device.elapsed_ms(events_[kAfterCompute], events_[kAfterOutputs]));
+  }
+  return outputs;
+}
+
+Result<std::vector<double>> ExecutionContext::profile_steps(int iterations) {
+  const backends::Device& device = engine_->device();
+  const size_t n = engine_->steps_.size();
+  std::vector<void*> marks;
+  auto release = [&] {
+    for (void* e : marks) device.destroy_event(e);
+  };
+  for (size_t i = 0; i <= n; ++i) {
+    auto e = device.create_event();
+    if (!e.ok()) {
+      release();
+      return e.status();
+    }
+    marks.push_back(*e);
+  }
+  std::vector<double> totals(n, 0.0);
+  Status status;
+  for (int it = 0; it < iterations && status.ok(); ++it) {
+    status = device.record_event(marks[0], stream_);
+    for (size_t s = 0; s < n && status.ok(); ++s) {
+      const Engine::Step& step = engine_->steps_[s];
+      if (step.kernel) status = step.kernel->execute(step_args_[s]);
+      if (status.ok()) status = device.record_event(marks[s + 1], stream_);
+    }
+    if (status.ok()) status = device.synchronize(stream_);
+    for (size_t s = 0; s < n && status.ok(); ++s) {
+      auto ms = device.elapsed_ms(marks[s], marks[s + 1]);
+      if (!ms.ok()) {
+        status = ms.status();
+        break;
+      }
+      totals[s] += *ms;
+    }
+  }
+  release();
+  KILN_RETURN_IF_ERROR(status);
+  for (double& t : totals) t /= iterations > 0 ? iterations : 1;
+  return totals;
+}
+
+}  // namespace kiln::runtime

@@ -1,0 +1,25 @@
+// Small IR graphs for the builder and runtime tests, with seeded random weights.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "ir/graph.h"
+#include "kiln/tensor.h"
+
+namespace kiln::engine_test {
+
+Tensor random_tensor(DType dtype, const Shape& shape, uint32_t seed);
+
+// x[2,3,8,8] -> Conv(4 filters, 3x3, pad 1) + bias -> Relu -> MaxPool 2x2 -> Flatten -> MatMul
+// [64,10] -> Add bias -> Softmax; outputs "probs" and the pre-softmax "logits".
+ir::Graph small_cnn();
+
+// Random feeds for a graph's non-constant inputs.
+std::map<std::string, Tensor> random_feeds(const ir::Graph& graph, uint32_t seed);
+
+// max |a - b| / max(1, max |b|), over float32 tensors.
+double relative_error(const Tensor& a, const Tensor& b);
+
+}  // namespace kiln::engine_test

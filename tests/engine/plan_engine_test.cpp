@@ -1,0 +1,208 @@
+// Builder -> plan file -> runtime on the host, against the node-by-node reference executor on
+// the same graph and the same random inputs; and the plan file's refusals.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "engine/builder/engine_builder.h"
+#include "engine/graph_executor.h"
+#include "engine_test_graphs.h"
+#include "plan/plan_file.h"
+#include "runtime/engine.h"
+#include "runtime/execution_context.h"
+
+namespace kiln::engine {
+namespace {
+
+using engine_test::random_feeds;
+using engine_test::relative_error;
+using engine_test::small_cnn;
+
+std::string temp_path(const std::string& name) {
+  return (std::filesystem::temp_directory_path() / ("kiln_engine_test_" + std::to_string(::getpid()) + "_" + name)).string();
+}
+
+Result<std::string> build_to_file(const BuildOptions& options, const std::string& name) {
+  KILN_ASSIGN_OR_RETURN(BuildResult built, build_engine(small_cnn(), options));
+  const std::string path = temp_path(name);
+  KILN_RETURN_IF_ERROR(plan::write_plan(path, built.header, built.weights));
+  return path;
+}
+
+std::vector<Tensor> reference_outputs(const std::map<std::string, Tensor>& feeds) {
+  auto executor = GraphExecutor::create(small_cnn());
+  EXPECT_TRUE(executor.ok());
+  auto outputs = (*executor)->run(feeds);
+  EXPECT_TRUE(outputs.ok()) << outputs.status().to_string();
+  return *outputs;
+}
+
+BuildOptions reference_options(Precision precision = Precision::kFloat32) {
+  BuildOptions options;
+  options.backends = {"reference"};
+  options.precision = precision;
+  return options;
+}
+
+TEST(PlanEngine, HostPlanMatchesTheReferenceExecutor) {
+  auto path = build_to_file(reference_options(), "fp32.plan");
+  ASSERT_TRUE(path.ok()) << path.status().to_string();
+  auto engine = runtime::Engine::load(*path);
+  ASSERT_TRUE(engine.ok()) << engine.status().to_string();
+  ASSERT_EQ((*engine)->inputs().size(), 1u);
+  ASSERT_EQ((*engine)->outputs().size(), 2u);
+  EXPECT_EQ((*engine)->outputs()[0].name, "probs");
+  auto context = (*engine)->create_context();
+  ASSERT_TRUE(context.ok()) << context.status().to_string();
+  for (uint32_t seed : {1u, 2u, 3u}) {
+    auto feeds = random_feeds(small_cnn(), seed);
+    const std::vector<Tensor> expected = reference_outputs(feeds);
+    runtime::RunTimings timings;
+    auto got = (*context)->run({feeds.at("x")}, &timings);
+    ASSERT_TRUE(got.ok()) << got.status().to_string();
+    ASSERT_EQ(got->size(), 2u);
+    for (size_t i = 0; i < 2; ++i) EXPECT_LT(relative_error((*got)[i], expected[i]), 1e-6) << "output " << i;
+    EXPECT_GE(timings.compute_ms, 0.0);
+  }
+  std::filesystem::remove(*path);
+}
+
+TEST(PlanEngine, ViewsShareMemoryAndTheArenaIsSmallerThanTheSum) {
+  auto built = build_engine(small_cnn(), reference_options());
+  ASSERT_TRUE(built.ok()) << built.status().to_string();
+  const plan::PlanHeader& h = built->header;
+  int views = 0;
+  for (const plan::Step& s : h.steps()) {
+    if (s.op() != "Flatten") continue;
+    EXPECT_TRUE(s.backend().empty()) << "Flatten should be a view";
+    EXPECT_EQ(h.values(s.inputs(0)).arena_offset(), h.values(s.outputs(0)).arena_offset());
+    ++views;
+  }
+  EXPECT_EQ(views, 1);
+  EXPECT_LT(h.arena_bytes(), h.naive_activation_bytes());
+  EXPECT_GT(h.weights_bytes(), 0u);
+}
+
+TEST(PlanEngine, Float16PlanStaysCloseToFloat32) {
+  auto path = build_to_file(reference_options(Precision::kFloat16), "fp16.plan");
+  ASSERT_TRUE(path.ok()) << path.status().to_string();
+  auto engine = runtime::Engine::load(*path);
+  ASSERT_TRUE(engine.ok()) << engine.status().to_string();
+  EXPECT_EQ((*engine)->inputs()[0].dtype, DType::kFloat32) << "the interface keeps the model's dtypes";
+  bool any_half = false;
+  for (const plan::Value& v : (*engine)->header().values()) any_half |= static_cast<DType>(v.dtype()) == DType::kFloat16;
+  EXPECT_TRUE(any_half) << "weights and activations should be stored in float16";
+  auto context = (*engine)->create_context();
+  ASSERT_TRUE(context.ok());
+  auto feeds = random_feeds(small_cnn(), 7);
+  const std::vector<Tensor> expected = reference_outputs(feeds);
+  auto got = (*context)->run({feeds.at("x")});
+  ASSERT_TRUE(got.ok()) << got.status().to_string();
+  EXPECT_LT(relative_error((*got)[1], expected[1]), 1e-2);
+  EXPECT_GT(relative_error((*got)[1], expected[1]), 0.0) << "float16 storage should round somewhere";
+  std::filesystem::remove(*path);
+}
+
+TEST(PlanEngine, WrongInputShapeIsAClearError) {
+  auto path = build_to_file(reference_options(), "shape.plan");
+  ASSERT_TRUE(path.ok());
+  auto engine = runtime::Engine::load(*path);
+  ASSERT_TRUE(engine.ok());
+  auto context = (*engine)->create_context();
+  ASSERT_TRUE(context.ok());
+  auto got = (*context)->run({Tensor(DType::kFloat32, Shape{1, 3, 8, 8})});
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(got.status().message().find("2x3x8x8"), std::string::npos) << got.status().message();
+  std::filesystem::remove(*path);
+}
+
+TEST(PlanEngine, DynamicShapesWithoutConcreteSizesAreRefused) {
+  ir::Graph g = small_cnn();
+  g.inputs()[0]->mutable_type().shape = ir::SymShape{ir::Dim::symbolic("N"), ir::Dim::known(3), ir::Dim::known(8),
+                                                    ir::Dim::known(8)};
+  auto built = build_engine(std::move(g), reference_options());
+  ASSERT_FALSE(built.ok());
+  EXPECT_NE(built.status().message().find("--shapes"), std::string::npos) << built.status().message();
+
+  ir::Graph fixed = small_cnn();
+  fixed.inputs()[0]->mutable_type().shape = ir::SymShape{ir::Dim::symbolic("N"), ir::Dim::known(3), ir::Dim::known(8),
+                                                        ir::Dim::known(8)};
+  BuildOptions options = reference_options();
+  options.shapes["x"] = Shape{2, 3, 8, 8};
+  EXPECT_TRUE(build_engine(std::move(fixed), options).ok());
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+void write_file(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+TEST(PlanFile, CorruptFilesAreRefusedWithTheReason) {
+  auto path = build_to_file(reference_options(), "corrupt.plan");
+  ASSERT_TRUE(path.ok());
+  const std::string good = read_file(*path);
+  const std::string bad = temp_path("bad.plan");
+  struct Case {
+    std::string name;
+    std::string bytes;
+    std::string message;
+  };
+  std::string wrong_version = good;
+  wrong_version[8] = 99;
+  std::string huge_header = good;
+  huge_header[16 + 7] = 0x7f;
+  std::vector<Case> cases = {
+      {"empty", "", "not a kiln plan"},
+      {"magic", "NOTAPLAN" + good.substr(8), "magic"},
+      {"version", wrong_version, "format version 99"},
+      {"truncated weights", good.substr(0, good.size() - 300), "truncated"},
+      {"header length", huge_header, "truncated"},
+      {"garbage header", good.substr(0, 24) + std::string(good.size() - 24, '\x01'), "corrupt"},
+  };
+  for (const Case& c : cases) {
+    write_file(bad, c.bytes);
+    auto opened = plan::PlanFile::open(bad);
+    ASSERT_FALSE(opened.ok()) << c.name;
+    EXPECT_NE(opened.status().message().find(c.message), std::string::npos) << c.name << ": " << opened.status().message();
+  }
+  std::filesystem::remove(bad);
+  std::filesystem::remove(*path);
+}
+
+TEST(PlanFile, OtherKilnVersionsAndDevicesAreRefused) {
+  auto built = build_engine(small_cnn(), reference_options());
+  ASSERT_TRUE(built.ok());
+  const std::string path = temp_path("version.plan");
+
+  plan::PlanHeader other_version = built->header;
+  other_version.set_kiln_version("0.0.1-other");
+  ASSERT_TRUE(plan::write_plan(path, other_version, built->weights).ok());
+  auto opened = plan::PlanFile::open(path);
+  ASSERT_FALSE(opened.ok());
+  EXPECT_NE(opened.status().message().find("built by kiln 0.0.1-other"), std::string::npos) << opened.status().message();
+
+  plan::PlanHeader other_arch = built->header;
+  other_arch.set_device_arch("riscv128");
+  ASSERT_TRUE(plan::write_plan(path, other_arch, built->weights).ok());
+  auto engine = runtime::Engine::load(path);
+  ASSERT_FALSE(engine.ok());
+  EXPECT_NE(engine.status().message().find("built for riscv128"), std::string::npos) << engine.status().message();
+
+  plan::PlanHeader bad_offset = built->header;
+  bad_offset.mutable_values(0)->set_arena_offset(bad_offset.arena_bytes() + 1);
+  ASSERT_TRUE(plan::write_plan(path, bad_offset, built->weights).ok());
+  engine = runtime::Engine::load(path);
+  ASSERT_FALSE(engine.ok());
+  EXPECT_NE(engine.status().message().find("outside the arena"), std::string::npos) << engine.status().message();
+  std::filesystem::remove(path);
+}
+
+}  // namespace
+}  // namespace kiln::engine
