@@ -379,6 +379,85 @@ class BadInputTest(KilnTestCase):
                    "--export-json", os.path.join(blocker, "x.json"), mentions=("x.json",))
 
 
+class BuildTest(KilnTestCase):
+    """kiln build -> .plan, and plans in inspect/run/bench; expected values from numpy."""
+
+    def build(self, model, name, *args):
+        plan = self.path(name)
+        r = self.ok("build", model, "-o", plan, "--backend", "reference", *args)
+        self.assertIn("Built", r.stdout)
+        self.assertTrue(os.path.getsize(plan) > 24)
+        return plan, r
+
+    def test_plan_runs_and_matches_numpy(self):
+        plan, r = self.build(self.mlp_path, "mlp.plan", "--batch", "3")
+        self.assertIn("Steps:", r.stdout)
+        self.assertIn("build:", r.stderr, "the build shows progress")
+        x = self.rng.uniform(-2, 2, (3, MLP_IN)).astype(np.float32)
+        np.save(self.path("xb.npy"), x)
+        out_dir = self.path("plan_out")
+        self.ok("run", plan, "--input", f"x={self.path('xb.npy')}", "--output-dir", out_dir)
+        y = np.load(os.path.join(out_dir, os.listdir(out_dir)[0]))
+        np.testing.assert_allclose(y, np.maximum(x @ self.mlp_w + self.mlp_b, 0), rtol=1e-5, atol=1e-5)
+
+    def test_plan_inspect_lists_steps_and_memory(self):
+        plan, _ = self.build(self.conv_path, "conv.plan", "--shapes", "x:2x3x8x8")
+        info = json.loads(self.ok("inspect", plan, "--json").stdout)
+        self.assertEqual(info["device_kind"], "host")
+        self.assertEqual(info["precision"], "fp32")
+        ops = [s["op"] for s in info["steps"]]
+        self.assertIn("Conv", ops)
+        flatten = [s for s in info["steps"] if s["op"] == "Flatten"]
+        self.assertEqual(len(flatten), 1)
+        self.assertEqual(flatten[0]["backend"], "", "Flatten is a view, not a kernel")
+        self.assertLess(info["arena_bytes"], info["naive_activation_bytes"])
+        text = self.ok("inspect", plan).stdout
+        self.assertIn("Memory: activations", text)
+
+    def test_plan_bench_reports_device_split_and_profile(self):
+        plan, _ = self.build(self.conv_path, "conv_bench.plan", "--batch", "2")
+        r = self.ok("bench", plan, "--iterations", "5", "--duration", "0", "--warmup", "0", "--dump-profile")
+        self.assertIn("H2D", r.stdout)
+        self.assertIn("Per-step profile", r.stdout)
+        self.assertIn("Conv", r.stdout)
+
+    def test_fp16_plan_is_close_to_fp32(self):
+        plan, _ = self.build(self.conv_path, "conv16.plan", "--batch", "2", "--fp16")
+        info = json.loads(self.ok("inspect", plan, "--json").stdout)
+        self.assertEqual(info["precision"], "fp16")
+        self.assertIn("float16", [s["dtype"] for s in info["steps"]])
+        x = self.rng.uniform(-1, 1, (2, CONV_CIN, CONV_HW, CONV_HW)).astype(np.float32)
+        np.save(self.path("xc.npy"), x)
+        outs = []
+        for model in (plan, self.conv_path):
+            out_dir = self.path(f"o_{os.path.basename(model)}")
+            self.ok("run", model, "--input", f"x={self.path('xc.npy')}", "--output-dir", out_dir)
+            outs.append(np.load(os.path.join(out_dir, os.listdir(out_dir)[0])))
+        scale = max(1.0, float(np.abs(outs[1]).max()))
+        self.assertLess(float(np.abs(outs[0] - outs[1]).max()) / scale, 1e-2)
+
+    def test_engine_backend_option_on_onnx(self):
+        r = self.ok("bench", self.mlp_path, "--batch", "2", "--backend", "reference", "--iterations", "3",
+                    "--duration", "0", "--warmup", "0")
+        self.assertIn("engine: host", r.stdout)
+
+    def test_build_errors(self):
+        self.fails("build", self.mlp_path, "-o", self.path("x.plan"), "--backend", "nosuch", mentions=("nosuch",))
+        self.fails("build", self.mlp_path, "-o", self.path("x.plan"), "--fp16", "--bf16", mentions=("at most one",))
+        self.fails("build", self.mlp_path, "-o", os.path.join(self.path("missing_dir"), "x.plan"), "--backend",
+                   "reference", mentions=("x.plan",))
+        plan, _ = self.build(self.mlp_path, "mlp_err.plan", "--batch", "2")
+        self.fails("run", plan, "--shapes", "x:5x4", mentions=("'x'",))
+        self.fails("run", plan, "--backend", "reference", mentions=("plan",))
+        with open(plan, "rb") as fh:
+            data = fh.read()
+        broken = self.path("broken.plan")
+        with open(broken, "wb") as fh:
+            fh.write(data[: len(data) // 2])
+        self.fails("run", broken, mentions=("truncated",))
+        self.fails("inspect", broken, mentions=("truncated",))
+
+
 if __name__ == "__main__":
     if len(sys.argv) < 2:
         sys.exit("usage: cli_test.py PATH_TO_KILN [unittest args]")
