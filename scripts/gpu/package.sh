@@ -16,7 +16,7 @@ set -euo pipefail
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 build_dir="${1:-${repo_root}/build-gpu}"
 bundle_dir="${2:-${repo_root}/out/gpu-bundle}"
-readonly targets=(kiln_test_cuda kiln_cuda_bench)
+readonly targets=(kiln_test_cuda kiln_cuda_bench kiln)
 readonly excluded_libs='^(linux-vdso|libc\.so|libm\.so|libstdc\+\+|libgcc_s|ld-linux|libpthread|libdl\.so|librt\.so|libcuda\.so|libcudnn|libcublas)'
 
 command -v patchelf >/dev/null || { echo "package.sh: patchelf is missing (scripts/install-deps.sh installs it)" >&2; exit 1; }
@@ -50,6 +50,10 @@ for file in "${bundle_dir}"/*; do
   strip --strip-debug "${file}"
   patchelf --set-rpath '$ORIGIN' "${file}"
 done
+
+# The PyTorch anchor the GPU benchmarks compare against, when this checkout sits beside it.
+anchors="${repo_root}/../shared/bench/anchors_gpu.py"
+if [[ -f "${anchors}" ]]; then cp "${anchors}" "${bundle_dir}/"; fi
 
 echo "package.sh: ${bundle_dir}"
 ls -l "${bundle_dir}"
