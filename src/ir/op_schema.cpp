@@ -70,6 +70,7 @@ const SchemaRegistry& schemas() {
     register_reduce_schemas(r);
     register_tensor_schemas(r);
     register_quantize_schemas(r);
+    register_fused_schemas(r);
     return r;
   }();
   return registry;

@@ -57,5 +57,6 @@ void register_linalg_kernels(KernelTable& table);
 void register_reduce_kernels(KernelTable& table);
 void register_tensor_kernels(KernelTable& table);
 void register_quantize_kernels(KernelTable& table);
+void register_fused_kernels(KernelTable& table);
 
 }  // namespace kiln::reference

@@ -11,6 +11,7 @@ KernelFn find_kernel(OpKind kind) {
     register_reduce_kernels(t);
     register_tensor_kernels(t);
     register_quantize_kernels(t);
+    register_fused_kernels(t);
     return t;
   }();
   return table.find(kind);

@@ -12,5 +12,6 @@ void register_linalg_schemas(SchemaRegistry& registry);
 void register_reduce_schemas(SchemaRegistry& registry);
 void register_tensor_schemas(SchemaRegistry& registry);
 void register_quantize_schemas(SchemaRegistry& registry);
+void register_fused_schemas(SchemaRegistry& registry);
 
 }  // namespace kiln::ir

@@ -15,8 +15,8 @@ std::string dim_text(const Dim& d) { return d.to_string(); }
 
 bool dims_conflict(const Dim& a, const Dim& b) { return a.is_known() && b.is_known() && a.value != b.value; }
 
-// numpy.matmul shape rule: 1-D operands are promoted (a row vector for A, a column for B) and
-// the promoted dim is dropped from the result; leading dims broadcast.
+}  // namespace
+
 Result<SymShape> matmul_shape(const InferContext& ctx, const SymShape& a, const SymShape& b) {
   if (a.empty() || b.empty()) return ctx.error("MatMul operands must have rank >= 1 (got a scalar)");
   SymShape a2 = a.size() == 1 ? SymShape{Dim::known(1), a[0]} : a;
@@ -32,6 +32,8 @@ Result<SymShape> matmul_shape(const InferContext& ctx, const SymShape& a, const 
   if (b.size() > 1) out.push_back(b2[b2.size() - 1]);
   return out;
 }
+
+namespace {
 
 Status require_two_inputs(const InferContext& ctx) {
   if (!ctx.has_input(0) || !ctx.has_input(1)) return ctx.error("inputs A and B are required");
@@ -95,12 +97,15 @@ Status infer_matmul_integer(InferContext& ctx) {
   return {};
 }
 
-// 2*K per output element; K is A's last dim (1-D A included).
+}  // namespace
+
 double matmul_flops(const Node&, const std::vector<Shape>& inputs, const std::vector<Shape>& outputs) {
   if (inputs.empty() || outputs.empty() || inputs[0].rank() == 0) return 0.0;
   const int64_t k = inputs[0][inputs[0].rank() - 1];
   return kFlopsPerMultiplyAdd * known_numel(outputs[0]) * (k > 0 ? static_cast<double>(k) : 1.0);
 }
+
+namespace {
 
 constexpr size_t kGemmRank = 2;
 

@@ -63,6 +63,8 @@ Result<std::optional<WindowAttrs>> conv_window(const InferContext& ctx, const Co
   return std::optional<WindowAttrs>(std::move(*window));
 }
 
+}  // namespace
+
 Status infer_conv(InferContext& ctx) {
   KILN_ASSIGN_OR_RETURN(ConvShapes s, check_conv_shapes(ctx));
   KILN_ASSIGN_OR_RETURN(int64_t group, decode_group(ctx));
@@ -96,6 +98,8 @@ Status infer_conv(InferContext& ctx) {
   ctx.set_output(0, dtype, std::move(out));
   return {};
 }
+
+namespace {
 
 Status infer_conv_transpose(InferContext& ctx) {
   KILN_ASSIGN_OR_RETURN(ConvShapes s, check_conv_shapes(ctx));
@@ -143,6 +147,8 @@ Status infer_conv_transpose(InferContext& ctx) {
   return {};
 }
 
+}  // namespace
+
 // MACs = output elements x (input channels per group x kernel volume).
 double conv_flops(const Node&, const std::vector<Shape>& inputs, const std::vector<Shape>& outputs) {
   if (inputs.size() < 2 || outputs.empty()) return 0.0;
@@ -151,6 +157,8 @@ double conv_flops(const Node&, const std::vector<Shape>& inputs, const std::vect
   for (size_t d = 1; d < w.rank(); ++d) per_output *= w[d] >= 0 ? static_cast<double>(w[d]) : 1.0;
   return kFlopsPerMac * known_numel(outputs[0]) * per_output;
 }
+
+namespace {
 
 // Every input element is scattered through M / group output channels x kernel volume.
 double conv_transpose_flops(const Node&, const std::vector<Shape>& inputs, const std::vector<Shape>&) {

@@ -17,6 +17,10 @@ void register_pool_schemas(SchemaRegistry& registry);
 void register_norm_schemas(SchemaRegistry& registry);
 void register_pad_schema(SchemaRegistry& registry);
 
+// Conv's inference and cost over inputs X, W, B (also the core of FusedConv's schema).
+Status infer_conv(InferContext& ctx);
+double conv_flops(const Node& node, const std::vector<Shape>& inputs, const std::vector<Shape>& outputs);
+
 // Error unless input `i` is present and has a floating-point dtype.
 Status require_floating(const InferContext& ctx, size_t i, const char* input_name);
 

@@ -1,0 +1,59 @@
+// ScaledDotProductAttention = softmax(Q K^T * scale + mask) V over [B, H, S, D] operands: the
+// Transpose, MatMul, Mul, Add, Softmax and MatMul reference kernels in turn.
+#include <string>
+
+#include "backends/reference/kernel_util.h"
+#include "backends/reference/kernels/fused_kernels.h"
+
+namespace kiln::reference::fused {
+namespace {
+
+enum Input : size_t { kQ = 0, kK = 1, kV = 2, kMask = 3 };
+constexpr size_t kRank = 4;
+
+Status check_operands(const Tensor* q, const Tensor* k, const Tensor* v) {
+  if (!q || !k || !v) return invalid_argument("ScaledDotProductAttention: inputs Q, K and V are required");
+  if (q->rank() != kRank || k->rank() != kRank || v->rank() != kRank)
+    return invalid_argument("ScaledDotProductAttention: Q, K and V must be 4-D [batch, heads, sequence, head size], got " +
+                            q->shape().to_string() + ", " + k->shape().to_string() + ", " + v->shape().to_string());
+  const Shape &qs = q->shape(), &ks = k->shape(), &vs = v->shape();
+  if (qs[0] != ks[0] || qs[1] != ks[1] || qs[0] != vs[0] || qs[1] != vs[1] || qs[3] != ks[3] || ks[2] != vs[2])
+    return invalid_argument("ScaledDotProductAttention: Q " + qs.to_string() + ", K " + ks.to_string() + " and V " +
+                            vs.to_string() + " do not fit together");
+  return {};
+}
+
+Status attention_kernel(KernelContext& ctx) {
+  const Tensor* q = ctx.input(kQ);
+  const Tensor* k = ctx.input(kK);
+  const Tensor* v = ctx.input(kV);
+  KILN_RETURN_IF_ERROR(check_operands(q, k, v));
+  auto scale = ctx.attributes().require_float("scale");
+  if (!scale.ok()) return invalid_argument("ScaledDotProductAttention: " + scale.status().message());
+  Attributes transpose;
+  transpose.set("perm", std::vector<int64_t>{0, 1, 3, 2});
+  KILN_ASSIGN_OR_RETURN(Tensor k_t, run_kernel(OpKind::Transpose, {k}, transpose));
+  KILN_ASSIGN_OR_RETURN(Tensor scores, run_kernel(OpKind::MatMul, {q, &k_t}));
+  const Tensor scale_tensor = from_doubles(q->dtype(), Shape{}, {static_cast<double>(*scale)});
+  KILN_ASSIGN_OR_RETURN(scores, run_kernel(OpKind::Mul, {&scores, &scale_tensor}));
+  const Tensor* mask = ctx.input(kMask);
+  if (mask && mask->defined()) {
+    const Shape before = scores.shape();
+    auto masked = run_kernel(OpKind::Add, {&scores, mask});
+    if (!masked.ok() || !(masked->shape() == before))
+      return invalid_argument("ScaledDotProductAttention: mask " + mask->shape().to_string() +
+                              " does not broadcast to the scores " + before.to_string());
+    scores = std::move(*masked);
+  }
+  Attributes last_axis;
+  last_axis.set("axis", int64_t{-1});
+  KILN_ASSIGN_OR_RETURN(Tensor probabilities, run_kernel(OpKind::Softmax, {&scores}, last_axis));
+  KILN_ASSIGN_OR_RETURN(ctx.outputs[0], run_kernel(OpKind::MatMul, {&probabilities, v}));
+  return {};
+}
+
+}  // namespace
+
+void register_attention_kernel(KernelTable& table) { table.add(OpKind::ScaledDotProductAttention, attention_kernel); }
+
+}  // namespace kiln::reference::fused
