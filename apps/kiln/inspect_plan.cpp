@@ -20,37 +20,41 @@ void print_text(const PlanInfo& info, const std::string& path) {
               info.source_model.empty() ? "?" : info.source_model.c_str());
   std::printf("Device: %s %s (%s)  Precision: %s\n\n", info.device_kind.c_str(), info.device_name.c_str(),
               info.device_arch.c_str(), info.precision.c_str());
-  for (const auto& [title, list] : {std::pair{"Inputs", &info.inputs}, std::pair{"Outputs", &info.outputs}}) {
-    std::printf("%s\n", title);
-    TextTable table({"name", "dtype", "shape"});
-    for (const TensorInfo& t : *list) table.add_row({t.name, std::string(dtype_name(t.dtype)), dims_text(t)});
+  for (const bool inputs : {true, false}) {
+    std::printf("%s\n", inputs ? "Inputs" : "Outputs");
+    TextTable table({"profile", "name", "dtype", "shape"});
+    for (size_t p = 0; p < info.profiles.size(); ++p)
+      for (const TensorInfo& t : inputs ? info.profiles[p].inputs : info.profiles[p].outputs)
+        table.add_row({std::to_string(p), t.name, std::string(dtype_name(t.dtype)), dims_text(t)});
     table.print(stdout);
     std::printf("\n");
   }
-  using Align = TextTable::Align;
-  TextTable steps({"#", "step", "op", "dtype", "output", "backend", "tactic", "build ms"},
-                  {Align::kRight, Align::kLeft, Align::kLeft, Align::kLeft, Align::kLeft, Align::kLeft, Align::kLeft,
-                   Align::kRight});
-  std::map<std::string, size_t> per_backend;
-  double timed_ms = 0;
-  for (size_t i = 0; i < info.steps.size(); ++i) {
-    const PlanStepInfo& s = info.steps[i];
-    const std::string backend = s.backend.empty() ? "(view)" : s.backend;
-    ++per_backend[backend];
-    timed_ms += s.measured_ms;
-    char ms[32];
-    std::snprintf(ms, sizeof(ms), "%.4f", s.measured_ms);
-    steps.add_row({std::to_string(i), s.name, s.op, s.dtype, s.output_shape, backend, s.tactic, s.measured_ms > 0 ? ms : "-"});
+  for (size_t p = 0; p < info.profiles.size(); ++p) {
+    const PlanProfileInfo& profile = info.profiles[p];
+    using Align = TextTable::Align;
+    TextTable steps({"#", "step", "op", "dtype", "output", "backend", "tactic", "build ms"},
+                    {Align::kRight, Align::kLeft, Align::kLeft, Align::kLeft, Align::kLeft, Align::kLeft, Align::kLeft,
+                     Align::kRight});
+    std::map<std::string, size_t> per_backend;
+    for (size_t i = 0; i < profile.steps.size(); ++i) {
+      const PlanStepInfo& s = profile.steps[i];
+      const std::string backend = s.backend.empty() ? "(view)" : s.backend;
+      ++per_backend[backend];
+      char ms[32];
+      std::snprintf(ms, sizeof(ms), "%.4f", s.measured_ms);
+      steps.add_row({std::to_string(i), s.name, s.op, s.dtype, s.output_shape, backend, s.tactic, s.measured_ms > 0 ? ms : "-"});
+    }
+    std::printf("Steps of profile %zu\n", p);
+    steps.print(stdout);
+    std::printf("\nSteps per backend:");
+    for (const auto& [backend, count] : per_backend) std::printf("  %s %zu", backend.c_str(), count);
+    std::printf("\nMemory: activations %s in one arena (%s without sharing), workspace %s\n\n",
+                human_bytes(static_cast<double>(profile.arena_bytes)).c_str(),
+                human_bytes(static_cast<double>(profile.naive_activation_bytes)).c_str(),
+                human_bytes(static_cast<double>(profile.workspace_bytes)).c_str());
   }
-  std::printf("Steps\n");
-  steps.print(stdout);
-  std::printf("\nSteps per backend:");
-  for (const auto& [backend, count] : per_backend) std::printf("  %s %zu", backend.c_str(), count);
-  std::printf("\nMemory: activations %s in one arena (%s without sharing), weights %s, workspace %s\n",
-              human_bytes(static_cast<double>(info.arena_bytes)).c_str(),
-              human_bytes(static_cast<double>(info.naive_activation_bytes)).c_str(),
-              human_bytes(static_cast<double>(info.weights_bytes)).c_str(),
-              human_bytes(static_cast<double>(info.workspace_bytes)).c_str());
+  std::printf("Weights: %s, shared by %zu profile(s)\n", human_bytes(static_cast<double>(info.weights_bytes)).c_str(),
+              info.profiles.size());
 }
 
 void print_json(const PlanInfo& info, const std::string& path) {
@@ -68,26 +72,48 @@ void print_json(const PlanInfo& info, const std::string& path) {
   str("device_name", info.device_name);
   str("precision", info.precision);
   str("source_model", info.source_model);
-  w.Key("arena_bytes");
-  w.Uint64(info.arena_bytes);
-  w.Key("naive_activation_bytes");
-  w.Uint64(info.naive_activation_bytes);
   w.Key("weights_bytes");
   w.Uint64(info.weights_bytes);
-  w.Key("steps");
+  w.Key("profiles");
   w.StartArray();
-  for (const PlanStepInfo& s : info.steps) {
+  for (const PlanProfileInfo& p : info.profiles) {
     w.StartObject();
-    str("name", s.name);
-    str("op", s.op);
-    str("backend", s.backend);
-    str("tactic", s.tactic);
-    str("dtype", s.dtype);
-    str("output_shape", s.output_shape);
-    w.Key("build_ms");
-    w.Double(s.measured_ms);
-    w.Key("flops");
-    w.Int64(s.flops);
+    for (const bool inputs : {true, false}) {
+      w.Key(inputs ? "inputs" : "outputs");
+      w.StartArray();
+      for (const TensorInfo& t : inputs ? p.inputs : p.outputs) {
+        w.StartObject();
+        str("name", t.name);
+        str("dtype", std::string(dtype_name(t.dtype)));
+        w.Key("shape");
+        w.StartArray();
+        for (int64_t d : t.dims) w.Int64(d);
+        w.EndArray();
+        w.EndObject();
+      }
+      w.EndArray();
+    }
+    w.Key("arena_bytes");
+    w.Uint64(p.arena_bytes);
+    w.Key("naive_activation_bytes");
+    w.Uint64(p.naive_activation_bytes);
+    w.Key("steps");
+    w.StartArray();
+    for (const PlanStepInfo& s : p.steps) {
+      w.StartObject();
+      str("name", s.name);
+      str("op", s.op);
+      str("backend", s.backend);
+      str("tactic", s.tactic);
+      str("dtype", s.dtype);
+      str("output_shape", s.output_shape);
+      w.Key("build_ms");
+      w.Double(s.measured_ms);
+      w.Key("flops");
+      w.Int64(s.flops);
+      w.EndObject();
+    }
+    w.EndArray();
     w.EndObject();
   }
   w.EndArray();

@@ -19,10 +19,15 @@ struct BuildProgressInfo {
   std::string node;
   std::string implementation;  // "cuda: cudnn engine 3", "view"
   bool timed = false;
+  size_t profile = 0;
+  size_t profiles = 1;
 };
 
 struct BuildSettings {
   std::map<std::string, Shape> shapes;  // concrete sizes for dynamic input dims
+  // Several optimization profiles, each a complete engine for its shapes (overrides `shapes`).
+  // Sessions run a profile's exact shapes, and pad smaller batches up to the next profile.
+  std::vector<std::map<std::string, Shape>> profiles;
   std::string precision = "fp32";        // fp32, tf32, fp16, bf16
   std::vector<std::string> backends;     // preference order; empty: the fastest device here
   std::string timing_cache;              // file reused across builds; empty: none
@@ -32,6 +37,7 @@ struct BuildSettings {
 
 struct BuildSummary {
   std::string device;
+  size_t profiles = 1;  // the counts below are profile 0's
   size_t steps = 0;
   size_t views = 0;
   size_t tactics_timed = 0;

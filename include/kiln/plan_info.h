@@ -21,6 +21,16 @@ struct PlanStepInfo {
   int64_t flops = 0;
 };
 
+// One optimization profile: the concrete shapes it was built for, its steps and memory plan.
+struct PlanProfileInfo {
+  std::vector<TensorInfo> inputs;
+  std::vector<TensorInfo> outputs;
+  std::vector<PlanStepInfo> steps;
+  uint64_t arena_bytes = 0;
+  uint64_t naive_activation_bytes = 0;
+  uint64_t workspace_bytes = 0;
+};
+
 struct PlanInfo {
   std::string kiln_version;
   std::string device_kind;
@@ -28,13 +38,8 @@ struct PlanInfo {
   std::string device_name;
   std::string precision;
   std::string source_model;
-  std::vector<TensorInfo> inputs;
-  std::vector<TensorInfo> outputs;
-  std::vector<PlanStepInfo> steps;
-  uint64_t arena_bytes = 0;
-  uint64_t naive_activation_bytes = 0;
+  std::vector<PlanProfileInfo> profiles;
   uint64_t weights_bytes = 0;
-  uint64_t workspace_bytes = 0;
 };
 
 bool is_plan_file(const std::string& path);

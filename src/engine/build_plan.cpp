@@ -8,9 +8,11 @@
 namespace kiln {
 
 Result<BuildSummary> build_plan(const std::string& model_path, const std::string& plan_path, const BuildSettings& settings) {
-  KILN_ASSIGN_OR_RETURN(ir::Graph graph, onnx_import::import_file(model_path));
+  // Import once up front so a bad model fails before any building starts.
+  KILN_RETURN_IF_ERROR(onnx_import::import_file(model_path).status());
   engine::BuildOptions options;
   options.shapes = settings.shapes;
+  options.profiles = settings.profiles;
   KILN_ASSIGN_OR_RETURN(options.precision, engine::precision_from_name(settings.precision));
   options.backends = settings.backends;
   options.optimize = settings.optimize;
@@ -18,9 +20,11 @@ Result<BuildSummary> build_plan(const std::string& model_path, const std::string
   options.source_model = std::filesystem::path(model_path).filename().string();
   if (settings.progress)
     options.progress = [&](const engine::BuildProgress& p) {
-      settings.progress({p.done, p.total, p.node, p.tactic.empty() ? p.backend : p.backend + ": " + p.tactic, p.timed});
+      settings.progress({p.done, p.total, p.node, p.tactic.empty() ? p.backend : p.backend + ": " + p.tactic, p.timed,
+                         p.profile, p.profiles});
     };
-  KILN_ASSIGN_OR_RETURN(engine::BuildResult built, engine::build_engine(std::move(graph), options));
+  const engine::GraphSource source = [&model_path] { return onnx_import::import_file(model_path); };
+  KILN_ASSIGN_OR_RETURN(engine::BuildResult built, engine::build_engine(source, options));
   KILN_RETURN_IF_ERROR(plan::write_plan(plan_path, built.header, built.weights));
 
   BuildSummary summary;
@@ -28,10 +32,12 @@ Result<BuildSummary> build_plan(const std::string& model_path, const std::string
   summary.device = h.device_kind() + " " + h.device_name();
   summary.tactics_timed = built.tactics_timed;
   summary.timing_cache_hits = built.timing_cache_hits;
-  summary.arena_bytes = h.arena_bytes();
-  summary.naive_activation_bytes = h.naive_activation_bytes();
+  summary.profiles = static_cast<size_t>(h.profiles_size());
+  const plan::Profile& first = h.profiles(0);
+  summary.arena_bytes = first.arena_bytes();
+  summary.naive_activation_bytes = first.naive_activation_bytes();
   summary.weights_bytes = h.weights_bytes();
-  for (const plan::Step& s : h.steps()) {
+  for (const plan::Step& s : first.steps()) {
     if (s.backend().empty()) ++summary.views;
     else ++summary.steps_per_backend[s.backend()];
     ++summary.steps;

@@ -1,6 +1,8 @@
 #include "engine/engine_session.h"
 
+#include <cstring>
 #include <filesystem>
+#include <optional>
 #include <mutex>
 #include <set>
 #include <unistd.h>
@@ -24,9 +26,15 @@ TensorInfo info_of(const runtime::EngineTensor& t) {
 class EngineSession final : public Session {
  public:
   EngineSession(std::shared_ptr<runtime::Engine> engine, bool cuda_graphs)
-      : engine_(std::move(engine)), cuda_graphs_(cuda_graphs) {
+      : engine_(std::move(engine)), cuda_graphs_(cuda_graphs), idle_(engine_->profile_count()) {
+    // Dims that differ between profiles are dynamic to callers: any profile's size is accepted
+    // (and batch sizes in between are padded up to the next profile).
     for (const auto& t : engine_->inputs()) inputs_.push_back(info_of(t));
     for (const auto& t : engine_->outputs()) outputs_.push_back(info_of(t));
+    for (size_t p = 1; p < engine_->profile_count(); ++p) {
+      mark_varying(inputs_, engine_->inputs(p));
+      mark_varying(outputs_, engine_->outputs(p));
+    }
   }
 
   const std::vector<TensorInfo>& inputs() const override { return inputs_; }
@@ -38,24 +46,39 @@ class EngineSession final : public Session {
 
   Result<std::vector<Tensor>> run_timed(const std::map<std::string, Tensor>& inputs, RunTimings* timings) const override {
     KILN_ASSIGN_OR_RETURN(std::vector<Tensor> ordered, order_inputs(inputs));
-    KILN_ASSIGN_OR_RETURN(auto context, acquire());
+    KILN_ASSIGN_OR_RETURN(Choice choice, choose_profile(ordered));
+    if (choice.padded_batch >= 0) {
+      for (Tensor& t : ordered) {
+        KILN_ASSIGN_OR_RETURN(t, pad_batch(t, choice.padded_batch));
+      }
+    }
+    KILN_ASSIGN_OR_RETURN(auto context, acquire(choice.profile));
     runtime::RunTimings t;
     auto outputs = context->run(ordered, timings ? &t : nullptr);
     release(std::move(context));
-    if (outputs.ok() && timings) *timings = RunTimings{t.h2d_ms, t.compute_ms, t.d2h_ms};
+    if (!outputs.ok()) return outputs;
+    if (timings) *timings = RunTimings{t.h2d_ms, t.compute_ms, t.d2h_ms};
+    if (choice.padded_batch >= 0) {
+      for (Tensor& out : *outputs) {
+        if (out.rank() == 0 || out.shape()[0] != choice.padded_batch) continue;
+        KILN_ASSIGN_OR_RETURN(out, slice_batch(out, choice.batch));
+      }
+    }
     return outputs;
   }
 
   Result<std::vector<StepProfile>> profile_steps(const std::map<std::string, Tensor>& inputs, int iterations) const override {
     KILN_ASSIGN_OR_RETURN(std::vector<Tensor> ordered, order_inputs(inputs));
-    KILN_ASSIGN_OR_RETURN(auto context, acquire());
+    KILN_ASSIGN_OR_RETURN(Choice choice, choose_profile(ordered));
+    if (choice.padded_batch >= 0) return invalid_argument("profile the engine at one of its profiles' exact shapes");
+    KILN_ASSIGN_OR_RETURN(auto context, acquire(choice.profile));
     auto ran = context->run(ordered);  // loads the inputs into the arena
     if (!ran.ok()) return ran.status();
     auto times = context->profile_steps(iterations);
     release(std::move(context));
     if (!times.ok()) return times.status();
     std::vector<StepProfile> profile;
-    const std::vector<runtime::StepInfo> steps = engine_->steps();
+    const std::vector<runtime::StepInfo> steps = engine_->steps(choice.profile);
     for (size_t s = 0; s < steps.size(); ++s)
       profile.push_back({steps[s].name, steps[s].op,
                          steps[s].backend.empty() ? "view" : steps[s].backend + ": " + steps[s].tactic, (*times)[s]});
@@ -64,10 +87,84 @@ class EngineSession final : public Session {
 
   std::string description() const override {
     const auto& h = engine_->header();
-    return "engine: " + h.device_kind() + " on " + engine_->device().name() + ", " + h.precision();
+    return "engine: " + h.device_kind() + " on " + engine_->device().name() + ", " + h.precision() +
+           (engine_->profile_count() > 1 ? ", " + std::to_string(engine_->profile_count()) + " profiles" : "");
   }
 
  private:
+  struct Choice {
+    size_t profile = 0;
+    int64_t batch = -1;         // the caller's batch, when padded
+    int64_t padded_batch = -1;  // the profile's batch the inputs are padded to; -1: exact shapes
+  };
+
+  static void mark_varying(std::vector<TensorInfo>& infos, const std::vector<runtime::EngineTensor>& other) {
+    for (size_t i = 0; i < infos.size() && i < other.size(); ++i)
+      for (size_t d = 0; d < infos[i].dims.size() && d < other[i].shape.rank(); ++d)
+        if (infos[i].dims[d] != other[i].shape[d]) infos[i].dims[d] = kDynamicDim;
+  }
+
+  // The profile whose shapes match exactly; else, when the inputs differ from profiles only in
+  // dim 0 (the batch), the smallest profile with a batch at least as large (padded).
+  Result<Choice> choose_profile(const std::vector<Tensor>& inputs) const {
+    std::optional<Choice> padded;
+    int64_t batch = -1;
+    bool uniform_batch = true;
+    for (const Tensor& t : inputs) {
+      if (t.rank() == 0) uniform_batch = false;
+      else if (batch < 0) batch = t.shape()[0];
+      else if (t.shape()[0] != batch) uniform_batch = false;
+    }
+    for (size_t p = 0; p < engine_->profile_count(); ++p) {
+      const auto& expected = engine_->inputs(p);
+      bool exact = true, batch_fits = uniform_batch;
+      int64_t profile_batch = -1;
+      for (size_t i = 0; i < inputs.size(); ++i) {
+        const Shape& want = expected[i].shape;
+        const Shape& got = inputs[i].shape();
+        if (want != got) exact = false;
+        if (inputs[i].dtype() != expected[i].dtype || want.rank() != got.rank() || want.rank() == 0) {
+          batch_fits = false;
+          continue;
+        }
+        if (profile_batch < 0) profile_batch = want[0];
+        if (want[0] != profile_batch || want[0] < got[0]) batch_fits = false;
+        for (size_t d = 1; d < want.rank(); ++d)
+          if (want[d] != got[d]) batch_fits = false;
+      }
+      if (exact) return Choice{p, -1, -1};
+      if (batch_fits && (!padded || profile_batch < padded->padded_batch)) padded = Choice{p, batch, profile_batch};
+    }
+    if (padded) return *padded;
+    std::string shapes;
+    for (size_t p = 0; p < engine_->profile_count(); ++p) {
+      shapes += (p ? "; " : "") + std::string("profile ") + std::to_string(p) + ":";
+      for (const auto& t : engine_->inputs(p)) shapes += " " + t.name + "=" + std::string(dtype_name(t.dtype)) + t.shape.to_string();
+    }
+    std::string given;
+    for (size_t i = 0; i < inputs.size(); ++i)
+      given += " " + engine_->inputs()[i].name + "=" + std::string(dtype_name(inputs[i].dtype())) + inputs[i].shape().to_string();
+    return invalid_argument("no profile of the engine takes these inputs (" + given.substr(1) +
+                            "); the plan was built for " + shapes);
+  }
+
+  static Result<Tensor> pad_batch(const Tensor& t, int64_t batch) {
+    std::vector<int64_t> dims = t.shape().dims();
+    if (dims[0] == batch) return t;
+    dims[0] = batch;
+    Tensor padded(t.dtype(), Shape(dims));  // zero rows after the caller's
+    std::memcpy(padded.raw_data(), t.raw_data(), t.nbytes());
+    return padded;
+  }
+
+  static Result<Tensor> slice_batch(const Tensor& t, int64_t batch) {
+    std::vector<int64_t> dims = t.shape().dims();
+    dims[0] = batch;
+    Tensor sliced(t.dtype(), Shape(dims));
+    std::memcpy(sliced.raw_data(), t.raw_data(), sliced.nbytes());
+    return sliced;
+  }
+
   Result<std::vector<Tensor>> order_inputs(const std::map<std::string, Tensor>& inputs) const {
     std::vector<Tensor> ordered;
     std::set<std::string> known;
@@ -86,21 +183,22 @@ class EngineSession final : public Session {
     return ordered;
   }
 
-  Result<std::unique_ptr<runtime::ExecutionContext>> acquire() const {
+  Result<std::unique_ptr<runtime::ExecutionContext>> acquire(size_t profile) const {
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      if (!idle_.empty()) {
-        auto context = std::move(idle_.back());
-        idle_.pop_back();
+      auto& idle = idle_[profile];
+      if (!idle.empty()) {
+        auto context = std::move(idle.back());
+        idle.pop_back();
         return context;
       }
     }
-    return engine_->create_context(cuda_graphs_);
+    return engine_->create_context(profile, cuda_graphs_);
   }
 
   void release(std::unique_ptr<runtime::ExecutionContext> context) const {
     std::lock_guard<std::mutex> lock(mutex_);
-    idle_.push_back(std::move(context));
+    idle_[context->profile()].push_back(std::move(context));
   }
 
   std::shared_ptr<runtime::Engine> engine_;
@@ -108,7 +206,7 @@ class EngineSession final : public Session {
   std::vector<TensorInfo> inputs_;
   std::vector<TensorInfo> outputs_;
   mutable std::mutex mutex_;
-  mutable std::vector<std::unique_ptr<runtime::ExecutionContext>> idle_;
+  mutable std::vector<std::vector<std::unique_ptr<runtime::ExecutionContext>>> idle_;  // per profile
 };
 
 }  // namespace

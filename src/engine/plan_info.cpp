@@ -28,31 +28,36 @@ Result<PlanInfo> read_plan_info(const std::string& path) {
   info.device_name = h.device_name();
   info.precision = h.precision();
   info.source_model = h.source_model();
-  info.arena_bytes = h.arena_bytes();
-  info.naive_activation_bytes = h.naive_activation_bytes();
   info.weights_bytes = h.weights_bytes();
-  info.workspace_bytes = h.workspace_bytes();
-  const int values = h.values_size();
-  auto value = [&](int index) -> Result<const plan::Value*> {
-    if (index < 0 || index >= values) return data_loss("plan '" + path + "' names value " + std::to_string(index) + ", which does not exist");
-    return &h.values(index);
-  };
-  for (int i = 0; i < h.inputs_size() && i < h.input_names_size(); ++i) {
-    KILN_ASSIGN_OR_RETURN(const plan::Value* v, value(h.inputs(i)));
-    info.inputs.push_back(tensor_info(*v, h.input_names(i)));
-  }
-  for (int i = 0; i < h.outputs_size() && i < h.output_names_size(); ++i) {
-    KILN_ASSIGN_OR_RETURN(const plan::Value* v, value(h.outputs(i)));
-    info.outputs.push_back(tensor_info(*v, h.output_names(i)));
-  }
-  for (const plan::Step& s : h.steps()) {
-    PlanStepInfo step{s.name(), s.op(), s.backend(), s.tactic_name(), "", "", s.measured_ms(), s.flops()};
-    if (s.outputs_size() > 0 && s.outputs(0) >= 0) {
-      KILN_ASSIGN_OR_RETURN(const plan::Value* v, value(s.outputs(0)));
-      step.dtype = std::string(dtype_name(static_cast<DType>(v->dtype())));
-      step.output_shape = Shape(std::vector<int64_t>(v->dims().begin(), v->dims().end())).to_string();
+  for (const plan::Profile& profile : h.profiles()) {
+    PlanProfileInfo p;
+    p.arena_bytes = profile.arena_bytes();
+    p.naive_activation_bytes = profile.naive_activation_bytes();
+    p.workspace_bytes = profile.workspace_bytes();
+    const int values = profile.values_size();
+    auto value = [&](int index) -> Result<const plan::Value*> {
+      if (index < 0 || index >= values)
+        return data_loss("plan '" + path + "' names value " + std::to_string(index) + ", which does not exist");
+      return &profile.values(index);
+    };
+    for (int i = 0; i < profile.inputs_size() && i < h.input_names_size(); ++i) {
+      KILN_ASSIGN_OR_RETURN(const plan::Value* v, value(profile.inputs(i)));
+      p.inputs.push_back(tensor_info(*v, h.input_names(i)));
     }
-    info.steps.push_back(std::move(step));
+    for (int i = 0; i < profile.outputs_size() && i < h.output_names_size(); ++i) {
+      KILN_ASSIGN_OR_RETURN(const plan::Value* v, value(profile.outputs(i)));
+      p.outputs.push_back(tensor_info(*v, h.output_names(i)));
+    }
+    for (const plan::Step& s : profile.steps()) {
+      PlanStepInfo step{s.name(), s.op(), s.backend(), s.tactic_name(), "", "", s.measured_ms(), s.flops()};
+      if (s.outputs_size() > 0 && s.outputs(0) >= 0) {
+        KILN_ASSIGN_OR_RETURN(const plan::Value* v, value(s.outputs(0)));
+        step.dtype = std::string(dtype_name(static_cast<DType>(v->dtype())));
+        step.output_shape = Shape(std::vector<int64_t>(v->dims().begin(), v->dims().end())).to_string();
+      }
+      p.steps.push_back(std::move(step));
+    }
+    info.profiles.push_back(std::move(p));
   }
   return info;
 }

@@ -113,10 +113,12 @@ Result<std::shared_ptr<const PlanFile>> PlanFile::open(const std::string& path) 
   if (start > file_bytes || h.weights_bytes() > file_bytes - start)
     return data_loss("'" + path + "' is truncated: the weights blob needs " + std::to_string(h.weights_bytes()) +
                      " bytes after offset " + std::to_string(start) + ", the file has " + std::to_string(file_bytes));
-  for (const Value& v : h.values())
-    if (v.kind() == Value::CONSTANT && (v.weights_offset() > h.weights_bytes() ||
-                                        v.nbytes() > h.weights_bytes() - v.weights_offset()))
-      return data_loss("'" + path + "': constant '" + v.name() + "' lies outside the weights blob");
+  if (h.profiles_size() == 0) return data_loss("'" + path + "' has no profile");
+  for (const Profile& profile : h.profiles())
+    for (const Value& v : profile.values())
+      if (v.kind() == Value::CONSTANT && (v.weights_offset() > h.weights_bytes() ||
+                                          v.nbytes() > h.weights_bytes() - v.weights_offset()))
+        return data_loss("'" + path + "': constant '" + v.name() + "' lies outside the weights blob");
   plan->weights_ = bytes + start;
   return std::shared_ptr<const PlanFile>(std::move(plan));
 }

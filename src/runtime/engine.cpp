@@ -46,31 +46,39 @@ Result<std::shared_ptr<Engine>> Engine::from_plan(std::shared_ptr<const plan::Pl
     return failed_precondition("the plan was built for " + h.device_arch() + " (" + h.device_name() +
                                ") but this device is " + engine->device_->arch() + " (" + engine->device_->name() +
                                "): rebuild the plan here");
-  const auto value_count = static_cast<int>(h.values_size());
-  auto tensor_of = [&](int index, const std::string& name) -> Result<EngineTensor> {
-    if (index < 0 || index >= value_count) return data_loss("plan binding '" + name + "' names no value");
-    const plan::Value& v = h.values(index);
-    if (v.kind() != plan::Value::ACTIVATION) return data_loss("plan binding '" + name + "' is not an activation");
-    KILN_ASSIGN_OR_RETURN(backends::TensorDesc desc, desc_of(v));
-    return EngineTensor{name, desc.dtype, desc.shape, v.nbytes()};
-  };
-  if (h.input_names_size() != h.inputs_size() || h.output_names_size() != h.outputs_size())
-    return data_loss("the plan's input/output names do not match its bindings");
-  for (int i = 0; i < h.inputs_size(); ++i) {
-    KILN_ASSIGN_OR_RETURN(EngineTensor t, tensor_of(h.inputs(i), h.input_names(i)));
-    engine->inputs_.push_back(std::move(t));
-  }
-  for (int i = 0; i < h.outputs_size(); ++i) {
-    KILN_ASSIGN_OR_RETURN(EngineTensor t, tensor_of(h.outputs(i), h.output_names(i)));
-    engine->outputs_.push_back(std::move(t));
-  }
-  for (const plan::Value& v : h.values()) {
-    KILN_RETURN_IF_ERROR(desc_of(v).status());
-    if (v.kind() == plan::Value::ACTIVATION && (v.arena_offset() > h.arena_bytes() || v.nbytes() > h.arena_bytes() - v.arena_offset()))
-      return data_loss("plan value '" + v.name() + "' lies outside the arena");
+  if (h.profiles_size() == 0) return data_loss("the plan has no profile");
+  engine->profiles_.resize(static_cast<size_t>(h.profiles_size()));
+  for (int p = 0; p < h.profiles_size(); ++p) {
+    const plan::Profile& profile = h.profiles(p);
+    ProfileState& state = engine->profiles_[static_cast<size_t>(p)];
+    state.proto = &profile;
+    const auto value_count = static_cast<int>(profile.values_size());
+    auto tensor_of = [&](int index, const std::string& name) -> Result<EngineTensor> {
+      if (index < 0 || index >= value_count) return data_loss("plan binding '" + name + "' names no value");
+      const plan::Value& v = profile.values(index);
+      if (v.kind() != plan::Value::ACTIVATION) return data_loss("plan binding '" + name + "' is not an activation");
+      KILN_ASSIGN_OR_RETURN(backends::TensorDesc desc, desc_of(v));
+      return EngineTensor{name, desc.dtype, desc.shape, v.nbytes()};
+    };
+    if (h.input_names_size() != profile.inputs_size() || h.output_names_size() != profile.outputs_size())
+      return data_loss("the plan's input/output names do not match the bindings of profile " + std::to_string(p));
+    for (int i = 0; i < profile.inputs_size(); ++i) {
+      KILN_ASSIGN_OR_RETURN(EngineTensor t, tensor_of(profile.inputs(i), h.input_names(i)));
+      state.inputs.push_back(std::move(t));
+    }
+    for (int i = 0; i < profile.outputs_size(); ++i) {
+      KILN_ASSIGN_OR_RETURN(EngineTensor t, tensor_of(profile.outputs(i), h.output_names(i)));
+      state.outputs.push_back(std::move(t));
+    }
+    for (const plan::Value& v : profile.values()) {
+      KILN_RETURN_IF_ERROR(desc_of(v).status());
+      if (v.kind() == plan::Value::ACTIVATION &&
+          (v.arena_offset() > profile.arena_bytes() || v.nbytes() > profile.arena_bytes() - v.arena_offset()))
+        return data_loss("plan value '" + v.name() + "' lies outside the arena");
+    }
   }
   KILN_RETURN_IF_ERROR(engine->upload_constants());
-  KILN_RETURN_IF_ERROR(engine->prepare());
+  for (size_t p = 0; p < engine->profiles_.size(); ++p) KILN_RETURN_IF_ERROR(engine->prepare(engine->profiles_[p], p));
   return engine;
 }
 
@@ -91,14 +99,15 @@ const void* Engine::constant_address(const plan::Value& value) const {
   return base + value.weights_offset();
 }
 
-Status Engine::prepare() {
-  const plan::PlanHeader& h = plan_->header();
+Status Engine::prepare(ProfileState& state, size_t index) {
+  const plan::Profile& h = *state.proto;
   const auto value_count = static_cast<int>(h.values_size());
-  attributes_.resize(static_cast<size_t>(h.steps_size()));
-  constant_views_.resize(static_cast<size_t>(h.steps_size()));
+  state.attributes.resize(static_cast<size_t>(h.steps_size()));
+  state.constant_views.resize(static_cast<size_t>(h.steps_size()));
   for (int s = 0; s < h.steps_size(); ++s) {
     const plan::Step& ps = h.steps(s);
-    const std::string where = "plan step " + std::to_string(s) + " '" + ps.name() + "'";
+    const std::string where = (profiles_.size() > 1 ? "profile " + std::to_string(index) + " " : std::string()) +
+                              "plan step " + std::to_string(s) + " '" + ps.name() + "'";
     auto check_index = [&](int index, bool optional) -> Status {
       if ((optional && index == -1) || (index >= 0 && index < value_count)) return {};
       return data_loss(where + " names value " + std::to_string(index) + ", which does not exist");
@@ -115,7 +124,7 @@ Status Engine::prepare() {
       step.outputs.push_back(out);
     }
     if (ps.backend().empty()) {  // alias step: the memory plan already shares the buffer
-      steps_.push_back(std::move(step));
+      state.steps.push_back(std::move(step));
       continue;
     }
     auto op = op_kind_from_name(ps.op());
@@ -124,12 +133,13 @@ Status Engine::prepare() {
     if (!backend)
       return failed_precondition(where + " needs backend '" + ps.backend() + "', which this kiln build lacks (it has: " +
                                  backends::backend_names() + ")");
-    KILN_ASSIGN_OR_RETURN(attributes_[s], plan::decode_attributes(ps.attributes()));
+    KILN_ASSIGN_OR_RETURN(state.attributes[s], plan::decode_attributes(ps.attributes()));
     backends::NodeDesc node;
     node.op = *op;
     node.name = ps.name();
-    node.attributes = &attributes_[s];
-    std::vector<Tensor>& views = constant_views_[s];
+    node.attributes = &state.attributes[s];
+    node.allow_tf32 = plan_->header().precision() == "tf32";
+    std::vector<Tensor>& views = state.constant_views[s];
     views.resize(step.inputs.size());
     for (size_t i = 0; i < step.inputs.size(); ++i) {
       const int in = step.inputs[i];
@@ -161,25 +171,28 @@ Status Engine::prepare() {
     if (!backend->supports(node))
       return failed_precondition(where + ": backend '" + ps.backend() + "' of this kiln no longer supports it");
     KILN_ASSIGN_OR_RETURN(step.kernel, backend->prepare(node, ps.tactic()));
-    workspace_bytes_ = std::max(workspace_bytes_, step.kernel->workspace_bytes());
-    steps_.push_back(std::move(step));
+    state.workspace_bytes = std::max(state.workspace_bytes, step.kernel->workspace_bytes());
+    state.steps.push_back(std::move(step));
   }
   return {};
 }
 
-std::vector<StepInfo> Engine::steps() const {
+std::vector<StepInfo> Engine::steps(size_t profile) const {
   std::vector<StepInfo> infos;
-  const plan::PlanHeader& h = plan_->header();
-  for (size_t s = 0; s < steps_.size(); ++s) {
-    const plan::Step& ps = h.steps(static_cast<int>(s));
-    infos.push_back({ps.name(), ps.op(), ps.backend(), steps_[s].kernel ? steps_[s].kernel->describe() : "view",
+  const ProfileState& state = profiles_.at(profile);
+  for (size_t s = 0; s < state.steps.size(); ++s) {
+    const plan::Step& ps = state.proto->steps(static_cast<int>(s));
+    infos.push_back({ps.name(), ps.op(), ps.backend(), state.steps[s].kernel ? state.steps[s].kernel->describe() : "view",
                      ps.measured_ms(), ps.flops()});
   }
   return infos;
 }
 
-Result<std::unique_ptr<ExecutionContext>> Engine::create_context(bool use_graph_capture) const {
-  std::unique_ptr<ExecutionContext> context(new ExecutionContext(shared_from_this()));
+Result<std::unique_ptr<ExecutionContext>> Engine::create_context(size_t profile, bool use_graph_capture) const {
+  if (profile >= profiles_.size())
+    return invalid_argument("the engine has " + std::to_string(profiles_.size()) + " profiles, not " +
+                            std::to_string(profile + 1));
+  std::unique_ptr<ExecutionContext> context(new ExecutionContext(shared_from_this(), profile));
   KILN_RETURN_IF_ERROR(context->initialize(use_graph_capture));
   return context;
 }

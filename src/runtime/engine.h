@@ -39,14 +39,17 @@ class Engine : public std::enable_shared_from_this<Engine> {
   static Result<std::shared_ptr<Engine>> from_plan(std::shared_ptr<const plan::PlanFile> plan);
   ~Engine();
 
-  const std::vector<EngineTensor>& inputs() const { return inputs_; }
-  const std::vector<EngineTensor>& outputs() const { return outputs_; }
+  // Profiles: the input shapes the plan was built for, each a complete engine (its own steps
+  // and memory plan) over the shared constants.
+  size_t profile_count() const { return profiles_.size(); }
+  const std::vector<EngineTensor>& inputs(size_t profile = 0) const { return profiles_.at(profile).inputs; }
+  const std::vector<EngineTensor>& outputs(size_t profile = 0) const { return profiles_.at(profile).outputs; }
   const backends::Device& device() const { return *device_; }
   const plan::PlanHeader& header() const { return plan_->header(); }
-  std::vector<StepInfo> steps() const;
+  std::vector<StepInfo> steps(size_t profile = 0) const;
 
-  // A new context: allocates its arena, workspace, stream and staging buffers.
-  Result<std::unique_ptr<ExecutionContext>> create_context(bool use_graph_capture = true) const;
+  // A new context for one profile: allocates its arena, workspace, stream and staging buffers.
+  Result<std::unique_ptr<ExecutionContext>> create_context(size_t profile = 0, bool use_graph_capture = true) const;
 
  private:
   friend class ExecutionContext;
@@ -55,8 +58,17 @@ class Engine : public std::enable_shared_from_this<Engine> {
     std::vector<int> inputs;
     std::vector<int> outputs;
   };
+  struct ProfileState {
+    const plan::Profile* proto = nullptr;
+    std::vector<Attributes> attributes;            // per step; kernels may keep references to them
+    std::vector<std::vector<Tensor>> constant_views;  // per step: host views of its constant inputs
+    std::vector<Step> steps;
+    std::vector<EngineTensor> inputs;
+    std::vector<EngineTensor> outputs;
+    size_t workspace_bytes = 0;
+  };
   Engine() = default;
-  Status prepare();
+  Status prepare(ProfileState& profile, size_t index);
   Status upload_constants();
   // Where a constant value lies on the device (the weights upload, or the mapped file on the host).
   const void* constant_address(const plan::Value& value) const;
@@ -64,12 +76,7 @@ class Engine : public std::enable_shared_from_this<Engine> {
   std::shared_ptr<const plan::PlanFile> plan_;
   const backends::Device* device_ = nullptr;
   backends::DeviceBuffer device_weights_;  // empty on the host: constants are used in place
-  std::vector<Attributes> attributes_;     // per step; kernels may keep references to them
-  std::vector<std::vector<Tensor>> constant_views_;  // per step: host views of its constant inputs
-  std::vector<Step> steps_;
-  std::vector<EngineTensor> inputs_;
-  std::vector<EngineTensor> outputs_;
-  size_t workspace_bytes_ = 0;
+  std::vector<ProfileState> profiles_;
 };
 
 }  // namespace kiln::runtime

@@ -24,22 +24,22 @@ ExecutionContext::~ExecutionContext() {
 
 Status ExecutionContext::initialize(bool use_graph_capture) {
   const backends::Device& device = engine_->device();
-  const plan::PlanHeader& h = engine_->header();
+  const plan::Profile& h = *state().proto;
   capture_requested_ = use_graph_capture;
   KILN_ASSIGN_OR_RETURN(stream_, device.create_stream());
   KILN_ASSIGN_OR_RETURN(arena_, backends::DeviceBuffer::allocate(device, h.arena_bytes()));
-  KILN_ASSIGN_OR_RETURN(workspace_, backends::DeviceBuffer::allocate(device, engine_->workspace_bytes_));
+  KILN_ASSIGN_OR_RETURN(workspace_, backends::DeviceBuffer::allocate(device, state().workspace_bytes));
   KILN_RETURN_IF_ERROR(device.fill(arena_.data(), kArenaPoison, arena_.bytes(), stream_));
   for (int i = 0; i < kEventCount; ++i) {
     KILN_ASSIGN_OR_RETURN(void* e, device.create_event());
     events_.push_back(e);
   }
   if (device.kind() != backends::DeviceKind::kHost) {
-    for (const EngineTensor& t : engine_->inputs()) {
+    for (const EngineTensor& t : state().inputs) {
       KILN_ASSIGN_OR_RETURN(void* p, device.allocate_staging(t.nbytes));
       input_staging_.push_back(p);
     }
-    for (const EngineTensor& t : engine_->outputs()) {
+    for (const EngineTensor& t : state().outputs) {
       KILN_ASSIGN_OR_RETURN(void* p, device.allocate_staging(t.nbytes));
       output_staging_.push_back(p);
     }
@@ -51,9 +51,9 @@ Status ExecutionContext::initialize(bool use_graph_capture) {
     if (v.kind() == plan::Value::CONSTANT) return const_cast<void*>(engine_->constant_address(v));
     return arena + v.arena_offset();
   };
-  step_args_.resize(engine_->steps_.size());
-  for (size_t s = 0; s < engine_->steps_.size(); ++s) {
-    const Engine::Step& step = engine_->steps_[s];
+  step_args_.resize(state().steps.size());
+  for (size_t s = 0; s < state().steps.size(); ++s) {
+    const Engine::Step& step = state().steps[s];
     backends::ExecuteArgs& args = step_args_[s];
     for (int in : step.inputs) args.inputs.push_back(address(in));
     for (int out : step.outputs) args.outputs.push_back(address(out));
@@ -64,19 +64,19 @@ Status ExecutionContext::initialize(bool use_graph_capture) {
 }
 
 void* ExecutionContext::input_address(size_t i) const {
-  const plan::PlanHeader& h = engine_->header();
+  const plan::Profile& h = *state().proto;
   return static_cast<uint8_t*>(arena_.data()) + h.values(h.inputs(static_cast<int>(i))).arena_offset();
 }
 
 void* ExecutionContext::output_address(size_t i) const {
-  const plan::PlanHeader& h = engine_->header();
+  const plan::Profile& h = *state().proto;
   return static_cast<uint8_t*>(arena_.data()) + h.values(h.outputs(static_cast<int>(i))).arena_offset();
 }
 
 Status ExecutionContext::enqueue_steps() {
-  const plan::PlanHeader& h = engine_->header();
-  for (size_t s = 0; s < engine_->steps_.size(); ++s) {
-    const Engine::Step& step = engine_->steps_[s];
+  const plan::Profile& h = *state().proto;
+  for (size_t s = 0; s < state().steps.size(); ++s) {
+    const Engine::Step& step = state().steps[s];
     if (!step.kernel) continue;
     Status status = step.kernel->execute(step_args_[s]);
     if (!status.ok()) return status.with_context("step '" + h.steps(static_cast<int>(s)).name() + "'");
@@ -94,7 +94,7 @@ Status ExecutionContext::enqueue() {
 }
 
 Status ExecutionContext::check_inputs(const std::vector<Tensor>& inputs) const {
-  const auto& expected = engine_->inputs();
+  const auto& expected = state().inputs;
   if (inputs.size() != expected.size())
     return invalid_argument("the engine takes " + std::to_string(expected.size()) + " inputs, got " +
                             std::to_string(inputs.size()));
@@ -127,9 +127,9 @@ Result<std::vector<Tensor>> ExecutionContext::run(const std::vector<Tensor>& inp
   KILN_RETURN_IF_ERROR(enqueue());
   KILN_RETURN_IF_ERROR(device.record_event(events_[kAfterCompute], stream_));
   std::vector<Tensor> outputs;
-  outputs.reserve(engine_->outputs().size());
-  for (size_t i = 0; i < engine_->outputs().size(); ++i) {
-    const EngineTensor& e = engine_->outputs()[i];
+  outputs.reserve(state().outputs.size());
+  for (size_t i = 0; i < state().outputs.size(); ++i) {
+    const EngineTensor& e = state().outputs[i];
     outputs.emplace_back(e.dtype, e.shape);
     void* dst = staged ? output_staging_[i] : outputs.back().raw_data();
     KILN_RETURN_IF_ERROR(device.copy_to_host(dst, output_address(i), e.nbytes, stream_));
@@ -148,7 +148,7 @@ Result<std::vector<Tensor>> ExecutionContext::run(const std::vector<Tensor>& inp
 
 Result<std::vector<double>> ExecutionContext::profile_steps(int iterations) {
   const backends::Device& device = engine_->device();
-  const size_t n = engine_->steps_.size();
+  const size_t n = state().steps.size();
   std::vector<void*> marks;
   auto release = [&] {
     for (void* e : marks) device.destroy_event(e);
@@ -166,7 +166,7 @@ Result<std::vector<double>> ExecutionContext::profile_steps(int iterations) {
   for (int it = 0; it < iterations && status.ok(); ++it) {
     status = device.record_event(marks[0], stream_);
     for (size_t s = 0; s < n && status.ok(); ++s) {
-      const Engine::Step& step = engine_->steps_[s];
+      const Engine::Step& step = state().steps[s];
       if (step.kernel) status = step.kernel->execute(step_args_[s]);
       if (status.ok()) status = device.record_event(marks[s + 1], stream_);
     }

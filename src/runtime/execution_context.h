@@ -28,6 +28,7 @@ class ExecutionContext {
   ExecutionContext& operator=(const ExecutionContext&) = delete;
 
   const Engine& engine() const { return *engine_; }
+  size_t profile() const { return profile_; }
   void* stream() const { return stream_; }
   // Device addresses of the engine's inputs and outputs inside this context's arena.
   void* input_address(size_t i) const;
@@ -45,12 +46,14 @@ class ExecutionContext {
 
  private:
   friend class Engine;
-  explicit ExecutionContext(std::shared_ptr<const Engine> engine) : engine_(std::move(engine)) {}
+  ExecutionContext(std::shared_ptr<const Engine> engine, size_t profile) : engine_(std::move(engine)), profile_(profile) {}
+  const Engine::ProfileState& state() const { return engine_->profiles_[profile_]; }
   Status initialize(bool use_graph_capture);
   Status enqueue_steps();
   Status check_inputs(const std::vector<Tensor>& inputs) const;
 
   std::shared_ptr<const Engine> engine_;
+  size_t profile_ = 0;
   backends::DeviceBuffer arena_;
   backends::DeviceBuffer workspace_;
   void* stream_ = nullptr;

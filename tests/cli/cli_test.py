@@ -405,12 +405,13 @@ class BuildTest(KilnTestCase):
         info = json.loads(self.ok("inspect", plan, "--json").stdout)
         self.assertEqual(info["device_kind"], "host")
         self.assertEqual(info["precision"], "fp32")
-        ops = [s["op"] for s in info["steps"]]
+        profile = info["profiles"][0]
+        ops = [s["op"] for s in profile["steps"]]
         self.assertIn("Conv", ops)
-        flatten = [s for s in info["steps"] if s["op"] == "Flatten"]
+        flatten = [s for s in profile["steps"] if s["op"] == "Flatten"]
         self.assertEqual(len(flatten), 1)
         self.assertEqual(flatten[0]["backend"], "", "Flatten is a view, not a kernel")
-        self.assertLess(info["arena_bytes"], info["naive_activation_bytes"])
+        self.assertLess(profile["arena_bytes"], profile["naive_activation_bytes"])
         text = self.ok("inspect", plan).stdout
         self.assertIn("Memory: activations", text)
 
@@ -425,7 +426,7 @@ class BuildTest(KilnTestCase):
         plan, _ = self.build(self.conv_path, "conv16.plan", "--batch", "2", "--fp16")
         info = json.loads(self.ok("inspect", plan, "--json").stdout)
         self.assertEqual(info["precision"], "fp16")
-        self.assertIn("float16", [s["dtype"] for s in info["steps"]])
+        self.assertIn("float16", [s["dtype"] for s in info["profiles"][0]["steps"]])
         x = self.rng.uniform(-1, 1, (2, CONV_CIN, CONV_HW, CONV_HW)).astype(np.float32)
         np.save(self.path("xc.npy"), x)
         outs = []
@@ -435,6 +436,25 @@ class BuildTest(KilnTestCase):
             outs.append(np.load(os.path.join(out_dir, os.listdir(out_dir)[0])))
         scale = max(1.0, float(np.abs(outs[1]).max()))
         self.assertLess(float(np.abs(outs[0] - outs[1]).max()) / scale, 1e-2)
+
+    def test_profiles_run_exact_and_padded_batches(self):
+        plan, r = self.build(self.mlp_path, "mlp_profiles.plan", "--batch", "1,4")
+        self.assertIn("Profiles: 2", r.stdout)
+        info = json.loads(self.ok("inspect", plan, "--json").stdout)
+        self.assertEqual([p["inputs"][0]["shape"][0] for p in info["profiles"]], [1, 4])
+        for batch in (1, 2, 4):  # 2 runs on the batch-4 profile, padded
+            x = self.rng.uniform(-2, 2, (batch, MLP_IN)).astype(np.float32)
+            np.save(self.path(f"xp{batch}.npy"), x)
+            out_dir = self.path(f"profile_out_{batch}")
+            self.ok("run", plan, "--input", f"x={self.path(f'xp{batch}.npy')}", "--output-dir", out_dir)
+            y = np.load(os.path.join(out_dir, os.listdir(out_dir)[0]))
+            self.assertEqual(y.shape, (batch, MLP_OUT))
+            np.testing.assert_allclose(y, np.maximum(x @ self.mlp_w + self.mlp_b, 0), rtol=1e-5, atol=1e-5)
+        np.save(self.path("xp5.npy"), np.zeros((5, MLP_IN), np.float32))
+        self.fails("run", plan, "--input", f"x={self.path('xp5.npy')}", mentions=("no profile",))
+        ranged, r = self.build(self.mlp_path, "mlp_ranged.plan", "--min-shapes", "x:1x4", "--max-shapes", "x:16x4")
+        info = json.loads(self.ok("inspect", ranged, "--json").stdout)
+        self.assertEqual([p["inputs"][0]["shape"][0] for p in info["profiles"]], [1, 2, 4, 8, 16])
 
     def test_engine_backend_option_on_onnx(self):
         r = self.ok("bench", self.mlp_path, "--batch", "2", "--backend", "reference", "--iterations", "3",

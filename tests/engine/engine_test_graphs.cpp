@@ -16,12 +16,14 @@ Tensor random_tensor(DType dtype, const Shape& shape, uint32_t seed) {
   return t;
 }
 
-ir::Graph small_cnn() {
+ir::Graph small_cnn(const std::string& input_batch) {
   ir::Graph g;
   g.name = "small_cnn";
   g.opset = 17;
   ir::Value* x = g.add_value("x");
-  x->set_type({DType::kFloat32, ir::sym_shape_from(Shape{2, 3, 8, 8})});
+  ir::SymShape shape = ir::sym_shape_from(Shape{2, 3, 8, 8});
+  if (!input_batch.empty()) shape[0] = ir::Dim::symbolic(input_batch);
+  x->set_type({DType::kFloat32, shape});
   g.add_input(x);
   ir::Value* w = g.add_constant("conv_w", random_tensor(DType::kFloat32, Shape{4, 3, 3, 3}, 11));
   ir::Value* b = g.add_constant("conv_b", random_tensor(DType::kFloat32, Shape{4}, 12));

@@ -14,7 +14,8 @@ Tensor random_tensor(DType dtype, const Shape& shape, uint32_t seed);
 
 // x[2,3,8,8] -> Conv(4 filters, 3x3, pad 1) + bias -> Relu -> MaxPool 2x2 -> Flatten -> MatMul
 // [64,10] -> Add bias -> Softmax; outputs "probs" and the pre-softmax "logits".
-ir::Graph small_cnn();
+// input_batch: "" for the static batch 2, else a symbolic batch dim of that name.
+ir::Graph small_cnn(const std::string& input_batch = "");
 
 // Random feeds for a graph's non-constant inputs.
 std::map<std::string, Tensor> random_feeds(const ir::Graph& graph, uint32_t seed);

@@ -71,7 +71,7 @@ TEST(PlanEngine, HostPlanMatchesTheReferenceExecutor) {
 TEST(PlanEngine, ViewsShareMemoryAndTheArenaIsSmallerThanTheSum) {
   auto built = build_engine(small_cnn(), reference_options());
   ASSERT_TRUE(built.ok()) << built.status().to_string();
-  const plan::PlanHeader& h = built->header;
+  const plan::Profile& h = built->header.profiles(0);
   int views = 0;
   for (const plan::Step& s : h.steps()) {
     if (s.op() != "Flatten") continue;
@@ -81,7 +81,7 @@ TEST(PlanEngine, ViewsShareMemoryAndTheArenaIsSmallerThanTheSum) {
   }
   EXPECT_EQ(views, 1);
   EXPECT_LT(h.arena_bytes(), h.naive_activation_bytes());
-  EXPECT_GT(h.weights_bytes(), 0u);
+  EXPECT_GT(built->header.weights_bytes(), 0u);
 }
 
 TEST(PlanEngine, Float16PlanStaysCloseToFloat32) {
@@ -91,7 +91,7 @@ TEST(PlanEngine, Float16PlanStaysCloseToFloat32) {
   ASSERT_TRUE(engine.ok()) << engine.status().to_string();
   EXPECT_EQ((*engine)->inputs()[0].dtype, DType::kFloat32) << "the interface keeps the model's dtypes";
   bool any_half = false;
-  for (const plan::Value& v : (*engine)->header().values()) any_half |= static_cast<DType>(v.dtype()) == DType::kFloat16;
+  for (const plan::Value& v : (*engine)->header().profiles(0).values()) any_half |= static_cast<DType>(v.dtype()) == DType::kFloat16;
   EXPECT_TRUE(any_half) << "weights and activations should be stored in float16";
   auto context = (*engine)->create_context();
   ASSERT_TRUE(context.ok());
@@ -119,19 +119,52 @@ TEST(PlanEngine, WrongInputShapeIsAClearError) {
 }
 
 TEST(PlanEngine, DynamicShapesWithoutConcreteSizesAreRefused) {
-  ir::Graph g = small_cnn();
-  g.inputs()[0]->mutable_type().shape = ir::SymShape{ir::Dim::symbolic("N"), ir::Dim::known(3), ir::Dim::known(8),
-                                                    ir::Dim::known(8)};
-  auto built = build_engine(std::move(g), reference_options());
+  auto built = build_engine(small_cnn("N"), reference_options());
   ASSERT_FALSE(built.ok());
   EXPECT_NE(built.status().message().find("--shapes"), std::string::npos) << built.status().message();
 
-  ir::Graph fixed = small_cnn();
-  fixed.inputs()[0]->mutable_type().shape = ir::SymShape{ir::Dim::symbolic("N"), ir::Dim::known(3), ir::Dim::known(8),
-                                                        ir::Dim::known(8)};
+  ir::Graph fixed = small_cnn("N");
   BuildOptions options = reference_options();
   options.shapes["x"] = Shape{2, 3, 8, 8};
   EXPECT_TRUE(build_engine(std::move(fixed), options).ok());
+}
+
+ir::Graph small_cnn_any_batch() { return small_cnn("N"); }
+
+TEST(PlanEngine, ProfilesShareWeightsAndEachRunsItsShapes) {
+  BuildOptions options = reference_options();
+  options.profiles = {{{"x", Shape{1, 3, 8, 8}}}, {{"x", Shape{4, 3, 8, 8}}}};
+  const GraphSource source = [] { return Result<ir::Graph>(small_cnn_any_batch()); };
+  auto built = build_engine(source, options);
+  ASSERT_TRUE(built.ok()) << built.status().to_string();
+  auto single = build_engine(small_cnn(), reference_options());
+  ASSERT_TRUE(single.ok());
+  ASSERT_EQ(built->header.profiles_size(), 2);
+  EXPECT_EQ(built->header.weights_bytes(), single->header.weights_bytes()) << "profiles share one copy of the weights";
+  EXPECT_LT(built->header.profiles(0).arena_bytes(), built->header.profiles(1).arena_bytes());
+
+  const std::string path = temp_path("profiles.plan");
+  ASSERT_TRUE(plan::write_plan(path, built->header, built->weights).ok());
+  auto engine = runtime::Engine::load(path);
+  ASSERT_TRUE(engine.ok()) << engine.status().to_string();
+  ASSERT_EQ((*engine)->profile_count(), 2u);
+  for (size_t p = 0; p < 2; ++p) {
+    const Shape shape = (*engine)->inputs(p)[0].shape;
+    EXPECT_EQ(shape[0], p == 0 ? 1 : 4);
+    Tensor x = engine_test::random_tensor(DType::kFloat32, shape, 40 + static_cast<uint32_t>(p));
+    ir::Graph reference_graph = small_cnn_any_batch();
+    auto executor = GraphExecutor::create(std::move(reference_graph));
+    ASSERT_TRUE(executor.ok());
+    auto expected = (*executor)->run({{"x", x}});
+    ASSERT_TRUE(expected.ok()) << expected.status().to_string();
+    auto context = (*engine)->create_context(p);
+    ASSERT_TRUE(context.ok());
+    auto got = (*context)->run({x});
+    ASSERT_TRUE(got.ok()) << got.status().to_string();
+    EXPECT_LT(relative_error((*got)[0], (*expected)[0]), 1e-6) << "profile " << p;
+  }
+  EXPECT_FALSE((*engine)->create_context(2).ok());
+  std::filesystem::remove(path);
 }
 
 std::string read_file(const std::string& path) {
@@ -196,7 +229,7 @@ TEST(PlanFile, OtherKilnVersionsAndDevicesAreRefused) {
   EXPECT_NE(engine.status().message().find("built for riscv128"), std::string::npos) << engine.status().message();
 
   plan::PlanHeader bad_offset = built->header;
-  bad_offset.mutable_values(0)->set_arena_offset(bad_offset.arena_bytes() + 1);
+  bad_offset.mutable_profiles(0)->mutable_values(0)->set_arena_offset(bad_offset.profiles(0).arena_bytes() + 1);
   ASSERT_TRUE(plan::write_plan(path, bad_offset, built->weights).ok());
   engine = runtime::Engine::load(path);
   ASSERT_FALSE(engine.ok());

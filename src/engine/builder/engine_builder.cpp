@@ -116,21 +116,55 @@ Result<Precision> precision_from_name(const std::string& name) {
   return invalid_argument("unknown precision '" + name + "' (fp32, tf32, fp16, bf16)");
 }
 
-Result<BuildResult> build_engine(ir::Graph graph, const BuildOptions& options) {
-  KILN_ASSIGN_OR_RETURN(std::vector<const Backend*> candidates, choose_backends(options));
-  const DeviceKind device_kind = candidates.front()->device();
-  const backends::Device* device = backends::device_for(device_kind);
-  if (!device) return failed_precondition("backend '" + std::string(candidates.front()->name()) + "' needs a GPU and this machine has none");
-  KILN_RETURN_IF_ERROR(optimize_and_lower(graph, options));
+namespace {
 
+// The weights blob shared by all profiles: a constant appears once however many profiles use it.
+class WeightsLayout {
+ public:
+  uint64_t add(const std::string& name, const Tensor& t) {
+    const size_t bytes = t.nbytes();
+    auto range = by_name_.equal_range(name);
+    for (auto it = range.first; it != range.second; ++it) {
+      const auto [offset, size] = it->second;
+      if (size == bytes && (bytes == 0 || std::memcmp(blob_.data() + offset, t.raw_data(), bytes) == 0)) return offset;
+    }
+    const size_t offset = round_up(blob_.size(), plan::kWeightsAlignment);
+    blob_.resize(offset + bytes);
+    if (bytes) std::memcpy(blob_.data() + offset, t.raw_data(), bytes);
+    by_name_.emplace(name, std::make_pair(offset, bytes));
+    return offset;
+  }
+  std::vector<uint8_t> take() {
+    blob_.resize(round_up(blob_.size(), plan::kWeightsAlignment));
+    return std::move(blob_);
+  }
+
+ private:
+  std::vector<uint8_t> blob_;
+  std::multimap<std::string, std::pair<size_t, size_t>> by_name_;
+};
+
+struct BuildContext {
+  const BuildOptions& options;
+  std::vector<const Backend*> candidates;
+  const backends::Device* device = nullptr;
+  TimingCache cache;
+  WeightsLayout weights;
   BuildResult result;
-  plan::PlanHeader& h = result.header;
-  h.set_kiln_version(plan::kiln_version());
-  h.set_device_kind(device_kind == DeviceKind::kCuda ? "cuda" : "host");
-  h.set_device_arch(device->arch());
-  h.set_device_name(device->name());
-  h.set_precision(precision_name(options.precision));
-  h.set_source_model(options.source_model);
+  size_t profile_index = 0;
+  size_t profile_count = 1;
+};
+
+Status build_profile(ir::Graph graph, const InputShapes& shapes, BuildContext& ctx, plan::Profile& h,
+                     std::vector<std::string>& input_names, std::vector<std::string>& output_names) {
+  const BuildOptions& options = ctx.options;
+  const std::vector<const Backend*>& candidates = ctx.candidates;
+  const backends::Device* device = ctx.device;
+  BuildResult& result = ctx.result;
+  TimingCache& cache = ctx.cache;
+  BuildOptions profile_options = options;
+  profile_options.shapes = shapes;
+  KILN_RETURN_IF_ERROR(optimize_and_lower(graph, profile_options));
 
   // Values: every one the nodes and bindings name. Views share their input's buffer.
   PlanValues pv;
@@ -161,10 +195,6 @@ Result<BuildResult> build_engine(ir::Graph graph, const BuildOptions& options) {
   }
 
   // Steps: choose a backend and tactic for each node.
-  TimingCache cache;
-  if (!options.timing_cache_path.empty()) {
-    KILN_ASSIGN_OR_RETURN(cache, TimingCache::load(options.timing_cache_path));
-  }
   std::vector<std::string> unsupported;
   const size_t total = graph.nodes().size();
   for (size_t n = 0; n < total; ++n) {
@@ -217,7 +247,7 @@ Result<BuildResult> build_engine(ir::Graph graph, const BuildOptions& options) {
         value_bytes(pv.descs[static_cast<size_t>(first_input)]) == value_bytes(pv.descs[static_cast<size_t>(step->outputs(0))])) {
       const int out_buffer = pv.buffer_of[static_cast<size_t>(step->outputs(0))];
       buffer_parent[static_cast<size_t>(root(out_buffer))] = root(pv.buffer_of[static_cast<size_t>(first_input)]);
-      if (options.progress) options.progress({n + 1, total, node.name(), "view", "", false});
+      if (options.progress) options.progress({n + 1, total, node.name(), "view", "", false, ctx.profile_index, ctx.profile_count});
       continue;  // backend left empty: an alias step
     }
 
@@ -273,7 +303,9 @@ Result<BuildResult> build_engine(ir::Graph graph, const BuildOptions& options) {
     step->set_tactic_name(kernel->describe());
     step->set_measured_ms(best_ms);
     h.set_workspace_bytes(std::max<uint64_t>(h.workspace_bytes(), kernel->workspace_bytes()));
-    if (options.progress) options.progress({n + 1, total, node.name(), std::string(picked->name()), kernel->describe(), timed});
+    if (options.progress)
+      options.progress({n + 1, total, node.name(), std::string(picked->name()), kernel->describe(), timed, ctx.profile_index,
+                        ctx.profile_count});
   }
   if (!unsupported.empty()) {
     std::string list;
@@ -286,20 +318,19 @@ Result<BuildResult> build_engine(ir::Graph graph, const BuildOptions& options) {
                          }() +
                          ":" + list);
   }
-  if (!options.timing_cache_path.empty() && result.tactics_timed > 0) KILN_RETURN_IF_ERROR(cache.save(options.timing_cache_path));
 
   // Bindings.
   for (const ir::Value* in : graph.inputs()) {
     if (in->is_constant()) continue;
     h.add_inputs(pv.index.at(in));
-    h.add_input_names(in->name());
+    input_names.push_back(in->name());
   }
   for (const ir::Value* out : graph.outputs()) {
     KILN_ASSIGN_OR_RETURN(int id, add_value(out));
     if (pv.buffer_of[static_cast<size_t>(id)] < 0)
       return unimplemented("output '" + out->name() + "' is a constant; kiln engines compute their outputs");
     h.add_outputs(id);
-    h.add_output_names(out->name());
+    output_names.push_back(out->name());
   }
 
   // Lifetimes per root buffer: from its first writer to its last reader; bindings span the run.
@@ -341,34 +372,84 @@ Result<BuildResult> build_engine(ir::Graph graph, const BuildOptions& options) {
   h.set_arena_bytes(memory.arena_bytes);
   h.set_naive_activation_bytes(memory.naive_bytes);
 
-  // Values and the weights blob.
-  size_t weights_bytes = 0;
-  for (size_t i = 0; i < pv.values.size(); ++i) {
-    if (pv.buffer_of[i] < 0) weights_bytes = round_up(weights_bytes, plan::kWeightsAlignment) + value_bytes(pv.descs[i]);
-  }
-  result.weights.assign(round_up(weights_bytes, plan::kWeightsAlignment), 0);
-  size_t cursor = 0;
+  // Values; constants go into the shared weights blob.
   for (size_t i = 0; i < pv.values.size(); ++i) {
     plan::Value* v = h.add_values();
     v->set_name(pv.values[i]->name());
     v->set_dtype(static_cast<int32_t>(pv.descs[i].dtype));
     for (int64_t d : pv.descs[i].shape.dims()) v->add_dims(d);
-    const size_t bytes = value_bytes(pv.descs[i]);
-    v->set_nbytes(bytes);
+    v->set_nbytes(value_bytes(pv.descs[i]));
     if (pv.buffer_of[i] < 0) {
-      cursor = round_up(cursor, plan::kWeightsAlignment);
       v->set_kind(plan::Value::CONSTANT);
-      v->set_weights_offset(cursor);
-      if (bytes) std::memcpy(result.weights.data() + cursor, pv.values[i]->constant()->raw_data(), bytes);
-      cursor += bytes;
+      v->set_weights_offset(ctx.weights.add(pv.values[i]->name(), *pv.values[i]->constant()));
     } else {
       v->set_kind(plan::Value::ACTIVATION);
       const int slot = slot_of_root[static_cast<size_t>(root(pv.buffer_of[i]))];
       v->set_arena_offset(slot >= 0 ? memory.offsets[static_cast<size_t>(slot)] : 0);
     }
   }
-  h.set_weights_bytes(result.weights.size());
-  return result;
+  return {};
+}
+
+Result<BuildResult> build_profiles(const GraphSource& source, const std::vector<InputShapes>& profiles,
+                                   const BuildOptions& options) {
+  BuildContext ctx{options, {}, nullptr, {}, {}, {}, 0, profiles.size()};
+  KILN_ASSIGN_OR_RETURN(ctx.candidates, choose_backends(options));
+  const DeviceKind device_kind = ctx.candidates.front()->device();
+  ctx.device = backends::device_for(device_kind);
+  if (!ctx.device)
+    return failed_precondition("backend '" + std::string(ctx.candidates.front()->name()) +
+                               "' needs a GPU and this machine has none");
+  if (!options.timing_cache_path.empty()) {
+    KILN_ASSIGN_OR_RETURN(ctx.cache, TimingCache::load(options.timing_cache_path));
+  }
+  plan::PlanHeader& h = ctx.result.header;
+  h.set_kiln_version(plan::kiln_version());
+  h.set_device_kind(device_kind == DeviceKind::kCuda ? "cuda" : "host");
+  h.set_device_arch(ctx.device->arch());
+  h.set_device_name(ctx.device->name());
+  h.set_precision(precision_name(options.precision));
+  h.set_source_model(options.source_model);
+  for (size_t p = 0; p < profiles.size(); ++p) {
+    ctx.profile_index = p;
+    KILN_ASSIGN_OR_RETURN(ir::Graph graph, source());
+    std::vector<std::string> inputs, outputs;
+    plan::Profile* profile = h.add_profiles();
+    Status built = build_profile(std::move(graph), profiles[p], ctx, *profile, inputs, outputs);
+    if (!built.ok()) return profiles.size() > 1 ? built.with_context("profile " + std::to_string(p)) : built;
+    if (p == 0) {
+      for (const std::string& n : inputs) h.add_input_names(n);
+      for (const std::string& n : outputs) h.add_output_names(n);
+    } else if (!std::equal(inputs.begin(), inputs.end(), h.input_names().begin(), h.input_names().end()) ||
+               !std::equal(outputs.begin(), outputs.end(), h.output_names().begin(), h.output_names().end())) {
+      return internal_error("profile " + std::to_string(p) + " has other inputs or outputs than profile 0");
+    }
+  }
+  if (!options.timing_cache_path.empty() && ctx.result.tactics_timed > 0)
+    KILN_RETURN_IF_ERROR(ctx.cache.save(options.timing_cache_path));
+  ctx.result.weights = ctx.weights.take();
+  h.set_weights_bytes(ctx.result.weights.size());
+  return std::move(ctx.result);
+}
+
+}  // namespace
+
+Result<BuildResult> build_engine(ir::Graph graph, const BuildOptions& options) {
+  if (options.profiles.size() > 1)
+    return invalid_argument("several profiles need a graph source that produces the graph for each");
+  auto shared = std::make_shared<ir::Graph>(std::move(graph));
+  bool used = false;
+  GraphSource once = [&]() -> Result<ir::Graph> {
+    if (used) return internal_error("the graph was already used");
+    used = true;
+    return std::move(*shared);
+  };
+  return build_profiles(once, {options.profiles.empty() ? options.shapes : options.profiles.front()}, options);
+}
+
+Result<BuildResult> build_engine(const GraphSource& source, const BuildOptions& options) {
+  return build_profiles(source, options.profiles.empty() ? std::vector<InputShapes>{options.shapes} : options.profiles,
+                        options);
 }
 
 }  // namespace kiln::engine

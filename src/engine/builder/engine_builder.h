@@ -27,10 +27,17 @@ struct BuildProgress {
   std::string backend;
   std::string tactic;
   bool timed = false;      // the tactics were timed (not taken from the cache, not a single choice)
+  size_t profile = 0;      // which profile is being built, of `profiles`
+  size_t profiles = 1;
 };
 
+using InputShapes = std::map<std::string, Shape>;
+
 struct BuildOptions {
-  std::map<std::string, Shape> shapes;   // concrete sizes for dynamic input dims
+  InputShapes shapes;                    // concrete sizes for dynamic input dims (one profile)
+  // Several profiles: one complete engine per entry (its own kernels and memory plan), sharing
+  // the weights. Overrides `shapes`; needs a GraphSource (each profile optimizes its own graph).
+  std::vector<InputShapes> profiles;
   Precision precision = Precision::kFloat32;
   // Backends by name, in preference order; all must live on one device kind. Empty: the
   // fastest device this build has (cuda when present, else the host backends).
@@ -49,6 +56,10 @@ struct BuildResult {
   size_t timing_cache_hits = 0;
 };
 
+// Produces the graph afresh for each profile (re-importing the model).
+using GraphSource = std::function<Result<ir::Graph>()>;
+
 Result<BuildResult> build_engine(ir::Graph graph, const BuildOptions& options);
+Result<BuildResult> build_engine(const GraphSource& source, const BuildOptions& options);
 
 }  // namespace kiln::engine
