@@ -2,8 +2,10 @@
 build dir, keyed by the hash of the test scripts), run it with `kiln run`, compare with PyTorch.
 
 The `kiln run` contract used here:
-    kiln run MODEL --input NAME=FILE.npy [--input ...] --output-dir DIR
-writes DIR/<output name>.npy for every model output.
+    kiln run MODEL --input NAME=FILE.npy [--input ...] --output-dir DIR [--optimize]
+writes DIR/<output name>.npy for every model output. Each model runs as imported, after the graph
+optimizer (--optimize) and as an engine built on the reference backend (--backend reference, which
+runs the optimizer too); every run must match PyTorch within the same tolerance.
 """
 import argparse
 import hashlib
@@ -83,10 +85,17 @@ def names_with_prefix(directory, prefix):
                   if f.startswith(prefix) and f.endswith(".npy"))
 
 
-def run_kiln(kiln, case_dir, output_dir):
+# (label, extra `kiln run` arguments): the imported graph, then the optimized one.
+# The engine variant builds for the test's input shapes, so static-shape folding and the fused
+# ops also run through the builder.
+VARIANTS = (("as imported", []), ("optimized", ["--optimize"]),
+            ("engine, reference backend", ["--backend", "reference"]))
+
+
+def run_kiln(kiln, case_dir, output_dir, extra_args=()):
     shutil.rmtree(output_dir, ignore_errors=True)
     os.makedirs(output_dir)
-    command = [kiln, "run", os.path.join(case_dir, MODEL_FILE)]
+    command = [kiln, "run", os.path.join(case_dir, MODEL_FILE), *extra_args]
     for name in names_with_prefix(case_dir, INPUT_PREFIX):
         command += ["--input", f"{name}={os.path.join(case_dir, INPUT_PREFIX + name + '.npy')}"]
     command += ["--output-dir", output_dir]
@@ -121,19 +130,22 @@ def compare(name, actual, expected):
 
 
 def run_and_compare(kiln, case_dir, work_dir):
-    output_dir = os.path.join(work_dir, "kiln-output")
-    if not run_kiln(kiln, case_dir, output_dir):
-        print("FAIL: kiln run failed")
-        return 1
     ok = True
-    for name in names_with_prefix(case_dir, EXPECTED_PREFIX):
-        produced = os.path.join(output_dir, name + ".npy")
-        if not os.path.exists(produced):
-            print(f"FAIL {name}: kiln did not write {produced}")
+    for label, extra_args in VARIANTS:
+        print(f"--- {label}", flush=True)
+        output_dir = os.path.join(work_dir, "kiln-output")
+        if not run_kiln(kiln, case_dir, output_dir, extra_args):
+            print(f"FAIL ({label}): kiln run failed")
             ok = False
             continue
-        expected = np.load(os.path.join(case_dir, EXPECTED_PREFIX + name + ".npy"))
-        ok = compare(name, np.load(produced), expected) and ok
+        for name in names_with_prefix(case_dir, EXPECTED_PREFIX):
+            produced = os.path.join(output_dir, name + ".npy")
+            if not os.path.exists(produced):
+                print(f"FAIL {name} ({label}): kiln did not write {produced}")
+                ok = False
+                continue
+            expected = np.load(os.path.join(case_dir, EXPECTED_PREFIX + name + ".npy"))
+            ok = compare(f"{name} ({label})", np.load(produced), expected) and ok
     print("PASS" if ok else "FAIL")
     return 0 if ok else 1
 
