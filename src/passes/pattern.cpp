@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/dtype_dispatch.h"
+#include "ir/shape_inference.h"
 #include "passes/graph_rewrite.h"
 
 namespace kiln::passes {
@@ -84,7 +85,9 @@ ir::Node* replace_chain(ir::Graph& graph, const std::vector<ir::Node*>& chain, O
 Status finish_rewrites(ir::Graph& graph) {
   KILN_RETURN_IF_ERROR(graph.sort_topologically());
   graph.remove_unused_values();
-  return {};
+  // Values the rewrite created have no type yet; later passes and the engine builder read
+  // types, and verify_each (which would infer them) is off in release builds.
+  return ir::infer_shapes(graph);
 }
 
 }  // namespace kiln::passes

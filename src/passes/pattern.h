@@ -47,7 +47,8 @@ Tensor tensor_from_doubles(DType dtype, const Shape& shape, const std::vector<do
 ir::Node* replace_chain(ir::Graph& graph, const std::vector<ir::Node*>& chain, OpKind op, std::string name,
                         std::vector<ir::Value*> inputs, ir::Value* result, Attributes attrs = {});
 
-// Re-sorts after a pass's rewrites and drops values nothing refers to any more.
+// Re-sorts after a pass's rewrites, drops values nothing refers to any more and infers the
+// types of the values the rewrite created.
 Status finish_rewrites(ir::Graph& graph);
 
 }  // namespace kiln::passes
