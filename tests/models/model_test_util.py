@@ -8,7 +8,9 @@ optimizer (--optimize) and as an engine built on the reference backend (--backen
 runs the optimizer too); every run must match PyTorch within the same tolerance.
 """
 import argparse
+import collections
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -150,12 +152,46 @@ def run_and_compare(kiln, case_dir, work_dir):
     return 0 if ok else 1
 
 
-def main(script_path, description, export):
-    """The whole test: export (cached), run kiln, compare. Returns the process exit status."""
+def optimized_op_counts(kiln, case_dir):
+    """Op counts of the model after the graph optimizer (kiln inspect --passes --json); prints the
+    node counts before and after and the passes that fired."""
+    command = [kiln, "inspect", os.path.join(case_dir, MODEL_FILE), "--passes", "--json"]
+    completed = subprocess.run(command, capture_output=True, text=True)
+    if completed.returncode != 0:
+        print(f"FAIL: {' '.join(command)}: {completed.stderr}")
+        return None
+    report = json.loads(completed.stdout)
+    passes = report["passes"]
+    fired = [p["name"] for p in passes if p["fired"]]
+    print(f"optimizer: {passes[0]['nodes_before']} nodes -> {passes[-1]['nodes_after']} nodes; fired: {', '.join(fired)}")
+    counts = collections.Counter(node["op"] for node in report["nodes"])
+    print("ops after the optimizer:", dict(sorted(counts.items())))
+    return counts
+
+
+def check_fusions(kiln, case_dir, expectations):
+    """expectations maps an op to the count the optimized graph must have (0: none left)."""
+    counts = optimized_op_counts(kiln, case_dir)
+    if counts is None:
+        return False
+    ok = True
+    for op, expected in expectations.items():
+        if counts.get(op, 0) != expected:
+            print(f"FAIL: the optimized graph has {counts.get(op, 0)} {op}, expected {expected}")
+            ok = False
+    return ok
+
+
+def main(script_path, description, export, fusions=None):
+    """The whole test: export (cached), run kiln, compare; then, when `fusions` (op -> count) is
+    given, check what the optimizer made of the model. Returns the process exit status."""
     args = parse_args(description)
     os.makedirs(args.work_dir, exist_ok=True)
     case_dir = prepare_case(args.work_dir, cache_key(script_path), export)
-    return run_and_compare(args.kiln, case_dir, args.work_dir)
+    status = run_and_compare(args.kiln, case_dir, args.work_dir)
+    if fusions is not None and not check_fusions(args.kiln, case_dir, fusions):
+        status = 1
+    return status
 
 
 if __name__ == "__main__":
