@@ -10,11 +10,14 @@ void add_engine_options(CLI::App& app, EngineOptions& options) {
       ->check(CLI::IsMember({"fp32", "tf32", "fp16", "bf16"}))
       ->capture_default_str();
   app.add_flag("--no-cuda-graphs", options.no_cuda_graphs, "Launch every step each time instead of replaying a CUDA graph");
+  app.add_flag("--optimize", options.optimize,
+               "Without --backend: run the graph optimizer (kiln inspect --passes shows it) before the reference executor");
 }
 
 Result<OpenedModel> open_model(const std::string& model, const EngineOptions& engine, const InputRequest& request) {
   SessionOptions session_options;
   session_options.cuda_graphs = !engine.no_cuda_graphs;
+  session_options.optimize = engine.optimize;
   OpenedModel opened;
   KILN_ASSIGN_OR_RETURN(opened.session, Session::open(model, session_options));
   KILN_ASSIGN_OR_RETURN(opened.feeds, prepare_inputs(*opened.session, request));

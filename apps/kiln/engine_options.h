@@ -1,5 +1,5 @@
 // The engine options `kiln run` and `kiln bench` share (--backend, --precision,
-// --no-cuda-graphs) and opening a session with them: for an .onnx model with a backend the
+// --no-cuda-graphs, --optimize) and opening a session with them: for an .onnx model with a backend the
 // inputs are prepared first (they fix the dynamic dims), then the engine is built for exactly
 // those shapes.
 #pragma once
@@ -19,6 +19,7 @@ struct EngineOptions {
   std::string backend;          // empty: reference executor for .onnx
   std::string precision = "fp32";
   bool no_cuda_graphs = false;
+  bool optimize = false;        // reference executor: run the graph optimizer first
 };
 
 void add_engine_options(CLI::App& app, EngineOptions& options);

@@ -34,6 +34,9 @@ struct SessionOptions {
   std::string precision = "fp32";              // fp32, tf32, fp16, bf16 (engines only)
   std::map<std::string, Shape> shapes;          // concrete sizes for dynamic input dims
   bool cuda_graphs = true;                      // engines: capture the step list once, replay it
+  // Reference executor only: run the graph optimizer (passes/pipeline.cpp) on the imported
+  // graph first, keeping its dynamic dims. Engines always run it.
+  bool optimize = false;
 };
 
 // Where the time of one run went (engines; zeros on the reference executor).

@@ -1,8 +1,10 @@
 #include "kiln/session.h"
 
+#include "engine/constant_evaluator.h"
 #include "engine/engine_session.h"
 #include "engine/graph_executor.h"
 #include "onnx/importer.h"
+#include "passes/pipeline.h"
 #include "plan/plan_file.h"
 
 namespace kiln {
@@ -34,6 +36,11 @@ Result<std::unique_ptr<Session>> Session::open(const std::string& model_path, co
   if (plan::looks_like_plan(model_path)) return engine::open_plan_session(model_path, options);
   KILN_ASSIGN_OR_RETURN(ir::Graph graph, onnx_import::import_file(model_path));
   if (!options.backend.empty()) return engine::build_engine_session(std::move(graph), model_path, options);
+  if (options.optimize) {
+    passes::PipelineOptions pipeline;
+    pipeline.evaluate = engine::reference_node_evaluator();
+    KILN_RETURN_IF_ERROR(passes::run_pipeline(graph, pipeline).with_context("graph optimizer"));
+  }
   KILN_ASSIGN_OR_RETURN(auto executor, engine::GraphExecutor::create(std::move(graph)));
   return std::unique_ptr<Session>(new ReferenceSession(std::move(executor)));
 }

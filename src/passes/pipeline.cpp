@@ -7,7 +7,17 @@
 #include "ir/verifier.h"
 #include "passes/cleanup/dead_node_elimination.h"
 #include "passes/cleanup/identity_elimination.h"
+#include "passes/fold/batch_norm_folding.h"
 #include "passes/fold/shape_to_constant.h"
+#include "passes/fuse/attention_fusion.h"
+#include "passes/fuse/conv_fusion.h"
+#include "passes/fuse/gelu_fusion.h"
+#include "passes/fuse/horizontal_conv_fusion.h"
+#include "passes/fuse/horizontal_matmul_fusion.h"
+#include "passes/fuse/layer_norm_fusion.h"
+#include "passes/fuse/matmul_fusion.h"
+#include "passes/layout/reshape_cancellation.h"
+#include "passes/layout/transpose_cancellation.h"
 #include "passes/pass.h"
 
 namespace kiln::passes {
@@ -39,6 +49,31 @@ std::vector<Stage> pipeline_stages(const PipelineOptions& options) {
         {"constant-folding", [folding](ir::Graph& g) { return fold_constants(g, folding); }}},
        kMaxFoldRounds},
       // Folding leaves constants and shape producers nothing reads any more.
+      {{{"dead-node-elimination", eliminate_dead_nodes}}},
+      // Back-to-back layout moves are one move (or none); the fusions below then see the
+      // canonical single Transpose (attention's K^T) and no redundant Reshapes.
+      {{{"transpose-cancellation", cancel_transposes}}},
+      {{{"reshape-cancellation", cancel_reshapes}}},
+      // An inference BatchNormalization is an affine map per channel: folded into the conv or
+      // matmul weights it costs nothing at run time.
+      {{{"batch-norm-folding", fold_batch_norms}}},
+      // Exporters decompose GELU and LayerNorm into 5 to 10 elementwise nodes; one op each is
+      // one kernel (and the Gelu can then join the matmul before it).
+      {{{"gelu-fusion", fuse_gelu}}},
+      {{{"layer-norm-fusion", fuse_layer_norms}}},
+      // The attention core as one op lets a backend run it without writing the [S, S] scores
+      // to memory (flash attention); before matmul fusion, which must not take its MatMuls.
+      {{{"attention-fusion", fuse_attention}}},
+      // Bias, residual and activation ride along in the conv's epilogue instead of a pass over
+      // memory each; every Conv becomes FusedConv so backends implement one conv op.
+      {{{"conv-fusion", fuse_conv_chains}}},
+      // Same for matrix products: bias and activation in the GEMM epilogue.
+      {{{"matmul-fusion", fuse_matmul_chains}}},
+      // Sibling products of one input (attention's Q, K, V) become one wider product and a
+      // Split: the input is read once and the GEMM is large enough to fill the machine.
+      {{{"horizontal-matmul-fusion", fuse_sibling_matmuls}}},
+      {{{"horizontal-conv-fusion", fuse_sibling_pointwise_convs}}},
+      // Fusions leave weights and scale constants that nothing reads any more.
       {{{"dead-node-elimination", eliminate_dead_nodes}}},
   };
 }

@@ -29,6 +29,10 @@ SEQUENCE = 64
 # The second sequence is padded after this many tokens, so the mask changes the result.
 SECOND_SEQUENCE_LENGTH = 40
 OUTPUT_NAME = "last_hidden_state"
+# After the optimizer: one attention op per layer, Q/K/V merged into one product, and every
+# product (QKV, attention output, both FFN layers) a FusedMatMul with its bias (and the GELU).
+FUSIONS = {"ScaledDotProductAttention": LAYERS, "Softmax": 0, "Erf": 0, "Gelu": 0, "MatMul": 0,
+           "FusedMatMul": 4 * LAYERS, "Split": LAYERS, "LayerNormalization": 2 * LAYERS + 1}
 
 
 def build_model():
@@ -115,4 +119,4 @@ def export(directory):
 
 
 if __name__ == "__main__":
-    sys.exit(model_test_util.main(os.path.abspath(__file__), __doc__, export))
+    sys.exit(model_test_util.main(os.path.abspath(__file__), __doc__, export, FUSIONS))

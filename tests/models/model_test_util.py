@@ -2,11 +2,15 @@
 build dir, keyed by the hash of the test scripts), run it with `kiln run`, compare with PyTorch.
 
 The `kiln run` contract used here:
-    kiln run MODEL --input NAME=FILE.npy [--input ...] --output-dir DIR
-writes DIR/<output name>.npy for every model output.
+    kiln run MODEL --input NAME=FILE.npy [--input ...] --output-dir DIR [--optimize]
+writes DIR/<output name>.npy for every model output. Each model runs as imported, after the graph
+optimizer (--optimize) and as an engine built on the reference backend (--backend reference, which
+runs the optimizer too); every run must match PyTorch within the same tolerance.
 """
 import argparse
+import collections
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -83,10 +87,17 @@ def names_with_prefix(directory, prefix):
                   if f.startswith(prefix) and f.endswith(".npy"))
 
 
-def run_kiln(kiln, case_dir, output_dir):
+# (label, extra `kiln run` arguments): the imported graph, then the optimized one.
+# The engine variant builds for the test's input shapes, so static-shape folding and the fused
+# ops also run through the builder.
+VARIANTS = (("as imported", []), ("optimized", ["--optimize"]),
+            ("engine, reference backend", ["--backend", "reference"]))
+
+
+def run_kiln(kiln, case_dir, output_dir, extra_args=()):
     shutil.rmtree(output_dir, ignore_errors=True)
     os.makedirs(output_dir)
-    command = [kiln, "run", os.path.join(case_dir, MODEL_FILE)]
+    command = [kiln, "run", os.path.join(case_dir, MODEL_FILE), *extra_args]
     for name in names_with_prefix(case_dir, INPUT_PREFIX):
         command += ["--input", f"{name}={os.path.join(case_dir, INPUT_PREFIX + name + '.npy')}"]
     command += ["--output-dir", output_dir]
@@ -121,29 +132,66 @@ def compare(name, actual, expected):
 
 
 def run_and_compare(kiln, case_dir, work_dir):
-    output_dir = os.path.join(work_dir, "kiln-output")
-    if not run_kiln(kiln, case_dir, output_dir):
-        print("FAIL: kiln run failed")
-        return 1
     ok = True
-    for name in names_with_prefix(case_dir, EXPECTED_PREFIX):
-        produced = os.path.join(output_dir, name + ".npy")
-        if not os.path.exists(produced):
-            print(f"FAIL {name}: kiln did not write {produced}")
+    for label, extra_args in VARIANTS:
+        print(f"--- {label}", flush=True)
+        output_dir = os.path.join(work_dir, "kiln-output")
+        if not run_kiln(kiln, case_dir, output_dir, extra_args):
+            print(f"FAIL ({label}): kiln run failed")
             ok = False
             continue
-        expected = np.load(os.path.join(case_dir, EXPECTED_PREFIX + name + ".npy"))
-        ok = compare(name, np.load(produced), expected) and ok
+        for name in names_with_prefix(case_dir, EXPECTED_PREFIX):
+            produced = os.path.join(output_dir, name + ".npy")
+            if not os.path.exists(produced):
+                print(f"FAIL {name} ({label}): kiln did not write {produced}")
+                ok = False
+                continue
+            expected = np.load(os.path.join(case_dir, EXPECTED_PREFIX + name + ".npy"))
+            ok = compare(f"{name} ({label})", np.load(produced), expected) and ok
     print("PASS" if ok else "FAIL")
     return 0 if ok else 1
 
 
-def main(script_path, description, export):
-    """The whole test: export (cached), run kiln, compare. Returns the process exit status."""
+def optimized_op_counts(kiln, case_dir):
+    """Op counts of the model after the graph optimizer (kiln inspect --passes --json); prints the
+    node counts before and after and the passes that fired."""
+    command = [kiln, "inspect", os.path.join(case_dir, MODEL_FILE), "--passes", "--json"]
+    completed = subprocess.run(command, capture_output=True, text=True)
+    if completed.returncode != 0:
+        print(f"FAIL: {' '.join(command)}: {completed.stderr}")
+        return None
+    report = json.loads(completed.stdout)
+    passes = report["passes"]
+    fired = [p["name"] for p in passes if p["fired"]]
+    print(f"optimizer: {passes[0]['nodes_before']} nodes -> {passes[-1]['nodes_after']} nodes; fired: {', '.join(fired)}")
+    counts = collections.Counter(node["op"] for node in report["nodes"])
+    print("ops after the optimizer:", dict(sorted(counts.items())))
+    return counts
+
+
+def check_fusions(kiln, case_dir, expectations):
+    """expectations maps an op to the count the optimized graph must have (0: none left)."""
+    counts = optimized_op_counts(kiln, case_dir)
+    if counts is None:
+        return False
+    ok = True
+    for op, expected in expectations.items():
+        if counts.get(op, 0) != expected:
+            print(f"FAIL: the optimized graph has {counts.get(op, 0)} {op}, expected {expected}")
+            ok = False
+    return ok
+
+
+def main(script_path, description, export, fusions=None):
+    """The whole test: export (cached), run kiln, compare; then, when `fusions` (op -> count) is
+    given, check what the optimizer made of the model. Returns the process exit status."""
     args = parse_args(description)
     os.makedirs(args.work_dir, exist_ok=True)
     case_dir = prepare_case(args.work_dir, cache_key(script_path), export)
-    return run_and_compare(args.kiln, case_dir, args.work_dir)
+    status = run_and_compare(args.kiln, case_dir, args.work_dir)
+    if fusions is not None and not check_fusions(args.kiln, case_dir, fusions):
+        status = 1
+    return status
 
 
 if __name__ == "__main__":
