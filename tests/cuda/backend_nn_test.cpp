@@ -91,7 +91,8 @@ TEST(CudaBackendNN, ConvEveryTacticMatchesReference) {
   const CudaBackend* backend = test_backend();
   ASSERT_NE(backend, nullptr);
   uint32_t salt = 300;
-  const ConvCase& cc = kConvCases[1];
+  // Small enough that the reference runs fast once per tactic.
+  const ConvCase cc{"3x3 28x28", Shape{2, 32, 28, 28}, Shape{48, 32, 3, 3}, 1, 1, 1};
   for (DType dtype : kDTypes) {
     OpCase c;
     c.op = OpKind::Conv;
