@@ -109,7 +109,7 @@ Status bench_conv(const char* name, std::shared_ptr<CudnnHandle> cudnn, cudaStre
   config.dtype = DType::kFloat16;
   config.layout = layout;
   config.geometry = g;
-  config.fused_bias_relu = true;
+  config.fusion = ConvFusion::kBiasResidualRelu;
   KILN_ASSIGN_OR_RETURN(DeviceBuffer x, filled(g.batch * g.in_channels * g.in_h * g.in_w));
   KILN_ASSIGN_OR_RETURN(DeviceBuffer w, filled(g.out_channels * g.in_channels / g.groups * g.kernel_h * g.kernel_w));
   KILN_ASSIGN_OR_RETURN(DeviceBuffer b, filled(g.out_channels));
@@ -134,6 +134,22 @@ Status bench_conv(const char* name, std::shared_ptr<CudnnHandle> cudnn, cudaStre
     }
   }
   if (best < 0.0) return internal_error(std::string(name) + ": no cuDNN algorithm ran");
+  // The unfused convolution, to see what the fused bias+ReLU call costs or saves.
+  ConvConfig plain = config;
+  plain.fusion = ConvFusion::kNone;
+  Result<std::vector<ConvAlgorithm>> plain_algorithms = ConvPlan::algorithms(cudnn, plain);
+  if (plain_algorithms.ok()) {
+    for (const ConvAlgorithm& algorithm : *plain_algorithms) {
+      Result<ConvPlan> plan = ConvPlan::create(cudnn, plain, algorithm.id);
+      if (!plan.ok()) continue;
+      Result<DeviceBuffer> workspace = DeviceBuffer::allocate(plan->workspace_bytes());
+      if (!workspace.ok()) continue;
+      Result<double> ms = time_ms(stream, [&] { return plan->run(x.data(), w.data(), nullptr, nullptr, y.data(), workspace->data(), stream); });
+      if (ms.ok()) std::printf("# %s unfused %s %.5f\n", name, algorithm.name.c_str(), *ms);
+      (void)cudaGetLastError();
+    }
+  }
+  std::printf("# %s fastest fused: %s\n", name, best_name.c_str());
   return report(name, best);
 }
 

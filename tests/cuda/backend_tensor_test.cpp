@@ -169,6 +169,7 @@ TEST(CudaBackendTensor, WhereAndCopiesMatchReference) {
     c.inputs.push_back(cond);
     c.inputs.push_back(float_input(dtype, Shape{4, 16, 128, 128}, -1, 1, ++salt));
     c.inputs.push_back(float_input(dtype, Shape{1}, -10000, -9000, ++salt));
+    c.output_storage = {dtype};
     expect_case_matches(c, "Where mask " + std::string(dtype_name(dtype)));
 
     OpCase r;

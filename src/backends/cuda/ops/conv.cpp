@@ -1,6 +1,7 @@
-// Conv and FusedConv (2-D, NCHW) through cuDNN. act(conv + bias + Z) with act ReLU runs as one
-// cudnnConvolutionBiasActivationForward; any other epilogue runs in bias_activation after a
-// plain convolution. Tactics are cuDNN's forward algorithms for the problem.
+// Conv and FusedConv (2-D, NCHW) through cuDNN. relu(conv + bias + Z) runs as one
+// cudnnConvolutionBiasActivationForward (any algorithm: those are the tactics); with a bias or Z
+// and no ReLU, the same call with an identity activation (one algorithm), followed by the
+// activation, if any, in place. A bare convolution offers every algorithm.
 #include <memory>
 
 #include "backends/cuda/device_buffer.h"
@@ -71,7 +72,9 @@ Result<ConvProblem> problem_of(const CudaContext& context, const NodeDesc& node)
       p.has_residual = true;
     }
   }
-  p.config.fused_bias_relu = p.activation.op == UnaryOp::kRelu;
+  p.config.fusion = p.activation.op == UnaryOp::kRelu   ? ConvFusion::kBiasResidualRelu
+                    : p.has_bias || p.has_residual      ? ConvFusion::kBiasResidual
+                                                        : ConvFusion::kNone;
   return p;
 }
 
@@ -90,43 +93,31 @@ Result<std::unique_ptr<Kernel>> prepare_conv(const CudaContext& context, const N
   KILN_ASSIGN_OR_RETURN(ConvPlan plan, ConvPlan::create(context.cudnn, p.config, tactic));
   // cuDNN's fused call always adds a bias: give it zeros when the node has none.
   std::shared_ptr<DeviceBuffer> zero_bias;
-  if (p.config.fused_bias_relu && !p.has_bias) {
+  if (p.config.fusion != ConvFusion::kNone && !p.has_bias) {
     const size_t bytes = static_cast<size_t>(p.config.geometry.out_channels) * dtype_size(p.config.dtype);
     KILN_ASSIGN_OR_RETURN(DeviceBuffer zeros, DeviceBuffer::allocate(bytes));
     const std::vector<uint8_t> host(bytes, 0);
     KILN_RETURN_IF_ERROR(zeros.copy_from_host(host.data(), bytes));
     zero_bias = std::make_shared<DeviceBuffer>(std::move(zeros));
   }
-  const bool epilogue_after = !p.config.fused_bias_relu && (p.has_bias || p.has_residual || p.activation.op != UnaryOp::kIdentity);
+  const bool fused = p.config.fusion != ConvFusion::kNone;
+  const bool activation_after = p.config.fusion != ConvFusion::kBiasResidualRelu && p.activation.op != UnaryOp::kIdentity;
   auto shared_plan = std::make_shared<ConvPlan>(std::move(plan));
   const ConvProblem problem = p;
   const ConvGeometry& g = p.config.geometry;
-  const int64_t spatial = g.out_h() * g.out_w();
-  const int64_t n_out = g.batch * g.out_channels * spatial;
-  const std::string description = shared_plan->algorithm_name() + (p.config.fused_bias_relu ? " + bias/residual/relu"
-                                                                   : epilogue_after        ? " + bias_activation"
-                                                                                           : "");
+  const int64_t n_out = g.batch * g.out_channels * g.out_h() * g.out_w();
+  const std::string description = shared_plan->algorithm_name() + (fused ? " fused bias/residual" : "") +
+                                  (p.config.fusion == ConvFusion::kBiasResidualRelu ? "/relu" : "") +
+                                  (activation_after ? " + activation" : "");
   return make_kernel(description, shared_plan->workspace_bytes(), [=](const ExecuteArgs& args) {
     KILN_RETURN_IF_ERROR(expect_args(args, 2, 1));
     const void* bias = problem.has_bias ? args.inputs[2] : nullptr;
     const void* z = problem.has_residual ? args.inputs[3] : nullptr;
-    if (problem.config.fused_bias_relu) {
-      return shared_plan->run(args.inputs[0], args.inputs[1], bias != nullptr ? bias : zero_bias->data(), z, args.outputs[0],
-                              args.workspace, stream_of(args));
-    }
-    KILN_RETURN_IF_ERROR(shared_plan->run(args.inputs[0], args.inputs[1], nullptr, nullptr, args.outputs[0], args.workspace, stream_of(args)));
-    if (!epilogue_after) return Status::ok_status();
-    BiasActivationArgs a;
-    a.x = args.outputs[0];
-    a.y = args.outputs[0];
-    a.bias = bias;
-    a.z = z;
-    a.n = n_out;
-    a.channels = problem.config.geometry.out_channels;
-    a.inner = spatial;
-    a.op = problem.activation.op;
-    a.params = problem.activation.params;
-    return bias_activation(problem.config.dtype, a, stream_of(args));
+    const void* fused_bias = !fused ? nullptr : bias != nullptr ? bias : zero_bias->data();
+    KILN_RETURN_IF_ERROR(shared_plan->run(args.inputs[0], args.inputs[1], fused_bias, z, args.outputs[0], args.workspace, stream_of(args)));
+    if (!activation_after) return Status::ok_status();
+    return unary_elementwise(problem.activation.op, problem.config.dtype, args.outputs[0], args.outputs[0], n_out, stream_of(args),
+                             problem.activation.params);
   });
 }
 

@@ -21,6 +21,9 @@ const char* cudnn_algorithm_name(cudnnConvolutionFwdAlgo_t algo) {
   }
 }
 
+// The only algorithm cudnnConvolutionBiasActivationForward runs with an identity activation.
+constexpr cudnnConvolutionFwdAlgo_t kIdentityFusionAlgorithm = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM;
+
 Status validate(const ConvConfig& c) {
   const ConvGeometry& g = c.geometry;
   constexpr int64_t kIntMax = std::numeric_limits<int>::max();
@@ -43,10 +46,10 @@ struct ConvPlan::Descriptors {
   cudnnTensorDescriptor_t x = nullptr, y = nullptr, bias = nullptr;
   cudnnFilterDescriptor_t w = nullptr;
   cudnnConvolutionDescriptor_t conv = nullptr;
-  cudnnActivationDescriptor_t relu = nullptr;
+  cudnnActivationDescriptor_t activation = nullptr;
 
   ~Descriptors() {
-    if (relu != nullptr) (void)cudnnDestroyActivationDescriptor(relu);
+    if (activation != nullptr) (void)cudnnDestroyActivationDescriptor(activation);
     if (conv != nullptr) (void)cudnnDestroyConvolutionDescriptor(conv);
     if (w != nullptr) (void)cudnnDestroyFilterDescriptor(w);
     if (bias != nullptr) (void)cudnnDestroyTensorDescriptor(bias);
@@ -66,7 +69,7 @@ struct ConvPlan::Descriptors {
     KILN_RETURN_IF_ERROR(cudnn_status(cudnnCreateTensorDescriptor(&d->bias), "cudnnCreateTensorDescriptor"));
     KILN_RETURN_IF_ERROR(cudnn_status(cudnnCreateFilterDescriptor(&d->w), "cudnnCreateFilterDescriptor"));
     KILN_RETURN_IF_ERROR(cudnn_status(cudnnCreateConvolutionDescriptor(&d->conv), "cudnnCreateConvolutionDescriptor"));
-    KILN_RETURN_IF_ERROR(cudnn_status(cudnnCreateActivationDescriptor(&d->relu), "cudnnCreateActivationDescriptor"));
+    KILN_RETURN_IF_ERROR(cudnn_status(cudnnCreateActivationDescriptor(&d->activation), "cudnnCreateActivationDescriptor"));
     KILN_RETURN_IF_ERROR(cudnn_status(cudnnSetTensor4dDescriptor(d->x, format, type, i(g.batch), i(g.in_channels), i(g.in_h), i(g.in_w)),
                                       "cudnnSetTensor4dDescriptor(x)"));
     KILN_RETURN_IF_ERROR(cudnn_status(cudnnSetTensor4dDescriptor(d->y, format, type, i(g.batch), i(g.out_channels), i(g.out_h()), i(g.out_w())),
@@ -85,7 +88,8 @@ struct ConvPlan::Descriptors {
                                  : c.allow_tf32             ? CUDNN_DEFAULT_MATH
                                                             : CUDNN_FMA_MATH;
     KILN_RETURN_IF_ERROR(cudnn_status(cudnnSetConvolutionMathType(d->conv, math), "cudnnSetConvolutionMathType"));
-    KILN_RETURN_IF_ERROR(cudnn_status(cudnnSetActivationDescriptor(d->relu, CUDNN_ACTIVATION_RELU, CUDNN_NOT_PROPAGATE_NAN, 0.0),
+    const cudnnActivationMode_t mode = c.fusion == ConvFusion::kBiasResidual ? CUDNN_ACTIVATION_IDENTITY : CUDNN_ACTIVATION_RELU;
+    KILN_RETURN_IF_ERROR(cudnn_status(cudnnSetActivationDescriptor(d->activation, mode, CUDNN_NOT_PROPAGATE_NAN, 0.0),
                                       "cudnnSetActivationDescriptor"));
     return d;
   }
@@ -106,10 +110,23 @@ Result<std::vector<ConvAlgorithm>> ConvPlan::algorithms(std::shared_ptr<CudnnHan
     // The heuristic may report an algorithm under a math type other than the one asked for
     // (FP32 problems offered TF32 kernels); those would change the precision.
     if (config.dtype == DType::kFloat32 && !config.allow_tf32 && perf.mathType == CUDNN_TENSOR_OP_MATH) continue;
+    // Winograd's transforms cost FP32 about 2e-5 relative error, over the FP32 bound.
+    if (config.dtype == DType::kFloat32 &&
+        (perf.algo == CUDNN_CONVOLUTION_FWD_ALGO_WINOGRAD || perf.algo == CUDNN_CONVOLUTION_FWD_ALGO_WINOGRAD_NONFUSED)) {
+      continue;
+    }
+    if (config.fusion == ConvFusion::kBiasResidual && perf.algo != kIdentityFusionAlgorithm) continue;
     // Workspace size for the math type the plan will set, which may differ from the heuristic's.
     size_t bytes = 0;
     if (cudnnGetConvolutionForwardWorkspaceSize(handle->get(), d->x, d->w, d->conv, d->y, perf.algo, &bytes) != CUDNN_STATUS_SUCCESS) continue;
     found.push_back({static_cast<int32_t>(perf.algo), std::string("cudnn ") + cudnn_algorithm_name(perf.algo), bytes});
+  }
+  if (found.empty() && config.fusion == ConvFusion::kBiasResidual) {
+    size_t bytes = 0;
+    KILN_RETURN_IF_ERROR(cudnn_status(cudnnGetConvolutionForwardWorkspaceSize(handle->get(), d->x, d->w, d->conv, d->y,
+                                                                              kIdentityFusionAlgorithm, &bytes),
+                                      "cudnnGetConvolutionForwardWorkspaceSize"));
+    found.push_back({static_cast<int32_t>(kIdentityFusionAlgorithm), std::string("cudnn ") + cudnn_algorithm_name(kIdentityFusionAlgorithm), bytes});
   }
   if (found.empty()) return unimplemented("ConvPlan: cuDNN offers no forward algorithm for this convolution");
   return found;
@@ -123,7 +140,8 @@ Result<ConvPlan> ConvPlan::create(std::shared_ptr<CudnnHandle> handle, const Con
   KILN_ASSIGN_OR_RETURN(plan.desc_, Descriptors::make(config));
   plan.handle_ = std::move(handle);
   plan.config_ = config;
-  plan.algorithm_ = static_cast<cudnnConvolutionFwdAlgo_t>(algorithm);
+  plan.algorithm_ = config.fusion == ConvFusion::kBiasResidual ? kIdentityFusionAlgorithm
+                                                               : static_cast<cudnnConvolutionFwdAlgo_t>(algorithm);
   plan.algorithm_name_ = std::string("cudnn ") + cudnn_algorithm_name(plan.algorithm_);
   KILN_RETURN_IF_ERROR(cudnn_status(cudnnGetConvolutionForwardWorkspaceSize(plan.handle_->get(), plan.desc_->x, plan.desc_->w,
                                                                             plan.desc_->conv, plan.desc_->y, plan.algorithm_,
@@ -142,11 +160,11 @@ Status ConvPlan::run(const void* x, const void* w, const void* bias, const void*
   if (workspace_bytes_ > 0 && workspace == nullptr) {
     return invalid_argument("ConvPlan::run: the plan needs " + std::to_string(workspace_bytes_) + " bytes of workspace");
   }
-  if (config_.fused_bias_relu && bias == nullptr) return invalid_argument("ConvPlan::run: the fused ReLU path needs a bias");
+  if (config_.fusion != ConvFusion::kNone && bias == nullptr) return invalid_argument("ConvPlan::run: the fused path needs a bias");
   // alpha/beta are float for every storage type cuDNN supports here (FP32 compute).
   constexpr float kOne = 1.0f, kZero = 0.0f;
   return handle_->on_stream(stream, [&](cudnnHandle_t h) {
-    if (!config_.fused_bias_relu) {
+    if (config_.fusion == ConvFusion::kNone) {
       return cudnn_status(cudnnConvolutionForward(h, &kOne, desc_->x, x, desc_->w, w, desc_->conv, algorithm_, workspace,
                                                   workspace_bytes_, &kZero, desc_->y, y),
                           "cudnnConvolutionForward");
@@ -155,7 +173,7 @@ Status ConvPlan::run(const void* x, const void* w, const void* bias, const void*
     const float alpha2 = z != nullptr ? 1.0f : 0.0f;
     return cudnn_status(cudnnConvolutionBiasActivationForward(h, &kOne, desc_->x, x, desc_->w, w, desc_->conv, algorithm_, workspace,
                                                               workspace_bytes_, &alpha2, desc_->y, z != nullptr ? z : y,
-                                                              desc_->bias, bias, desc_->relu, desc_->y, y),
+                                                              desc_->bias, bias, desc_->activation, desc_->y, y),
                         "cudnnConvolutionBiasActivationForward");
   });
 }

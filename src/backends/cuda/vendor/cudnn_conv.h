@@ -1,6 +1,7 @@
-// 2-D convolution through cuDNN: y = act(conv(x, w) + bias + z) with act ReLU fused by cuDNN
-// (cudnnConvolutionBiasActivationForward), or y = conv(x, w) alone; other epilogues are the
-// caller's (kernels/bias_activation.h). Prepare once (descriptors, algorithm, workspace size),
+// 2-D convolution through cuDNN: y = act(conv(x, w) + bias + z) with act ReLU or identity fused
+// by cuDNN (cudnnConvolutionBiasActivationForward), or y = conv(x, w) alone; other activations are
+// the caller's (kernels/elementwise.h). Fusing the bias matters for 16-bit storage: adding it
+// afterwards rounds the output twice (BF16 then misses 1e-2 on a 7x7 stem). Prepare once (descriptors, algorithm, workspace size),
 // then run() only enqueues.
 //
 // Layouts: NCHW (kiln's graph layout, weights KCRS) or NHWC (channels last, weights KRSC), which
@@ -37,14 +38,20 @@ struct ConvAlgorithm {
   size_t workspace_bytes = 0;
 };
 
+enum class ConvFusion {
+  kNone,                // y = conv(x, w)
+  kBiasResidualRelu,    // y = relu(conv(x, w) + bias + z), any algorithm
+  kBiasResidual,        // y = conv(x, w) + bias + z; cuDNN runs this only with implicit_precomp_gemm
+};
+
 struct ConvConfig {
   DType dtype = DType::kFloat32;
   ConvLayout layout = ConvLayout::kNCHW;
   ConvGeometry geometry;
   // FP32 storage: let cuDNN use TF32 tensor cores (off: exact FP32 math).
   bool allow_tf32 = false;
-  // cuDNN applies bias, residual and ReLU itself (the bias pointer is then required).
-  bool fused_bias_relu = false;
+  // What cuDNN applies after the convolution (the fused forms need a bias pointer).
+  ConvFusion fusion = ConvFusion::kNone;
 };
 
 class ConvPlan {
@@ -61,7 +68,7 @@ class ConvPlan {
 
   size_t workspace_bytes() const { return workspace_bytes_; }
   const std::string& algorithm_name() const { return algorithm_name_; }
-  // y = conv(x, w), or with fused_bias_relu y = relu(conv(x, w) + bias + z) (z optional).
+  // y = conv(x, w), or the fused form of config.fusion (z optional).
   Status run(const void* x, const void* w, const void* bias, const void* z, void* y, void* workspace,
              cudaStream_t stream) const;
 
