@@ -2,8 +2,9 @@
 """Runs kiln_cuda_bench and the same ops in PyTorch on the same GPU; prints ms and ratios.
 
 usage: compare_torch.py PATH/TO/kiln_cuda_bench
-A ratio below 1 means kiln is faster. Shapes: BERT-large, seq 384, batch 32, FP16 (the bench's
-case names carry them).
+A ratio below 1 means kiln is faster. Shapes: BERT-large, seq 384, batch 32, FP16, and ResNet-50
+convs at batch 64 (the bench's case names carry them). kiln's conv cases run in NHWC and NCHW;
+both compare against PyTorch channels_last (its fast layout).
 """
 import subprocess
 import sys
@@ -47,7 +48,33 @@ def torch_cases():
     b2 = torch.randn(HIDDEN, device=dev, dtype=half)
     q = torch.randn(BATCH * HEADS, SEQ, HEAD_DIM, device=dev, dtype=half)
     k = torch.randn(BATCH * HEADS, SEQ, HEAD_DIM, device=dev, dtype=half)
+    # Attention: [B, H, S, D]; the mask broadcasts over heads and queries (a padding mask).
+    aq, ak, av = (torch.randn(BATCH, HEADS, SEQ, HEAD_DIM, device=dev, dtype=half) for _ in range(3))
+    amask = torch.randn(BATCH, 1, 1, SEQ, device=dev, dtype=half)
+    lq, lk, lv = (torch.randn(8, 16, 1024, 128, device=dev, dtype=half) for _ in range(3))
+    sdpa = F.scaled_dot_product_attention
+    cases = {
+        "sdpa_fp16_b32h16s384d64_mask": lambda: sdpa(aq, ak, av, attn_mask=amask),
+        "sdpa_fp16_b32h16s384d64": lambda: sdpa(aq, ak, av),
+        "sdpa_fp16_b8h16s1024d128": lambda: sdpa(lq, lk, lv),
+    }
+    # ResNet-50 convs at batch 64, channels_last FP16 with bias and ReLU (cuDNN through PyTorch).
+    torch.backends.cudnn.benchmark = True
+    convs = {
+        "stem7x7s2": (3, 224, 64, 7, 2, 3),
+        "3x3_64c56": (64, 56, 64, 3, 1, 1),
+        "1x1_256to64c56": (256, 56, 64, 1, 1, 0),
+        "3x3_512c7": (512, 7, 512, 3, 1, 1),
+    }
+    for name, (cin, size, cout, kernel, stride, pad) in convs.items():
+        cx = torch.randn(64, cin, size, size, device=dev, dtype=half).to(memory_format=torch.channels_last)
+        cw = torch.randn(cout, cin, kernel, kernel, device=dev, dtype=half).to(memory_format=torch.channels_last)
+        cb = torch.randn(cout, device=dev, dtype=half)
+        fn = (lambda x=cx, w=cw, b=cb, s=stride, p=pad: F.relu(F.conv2d(x, w, b, stride=s, padding=p)))
+        for layout in ("nhwc", "nchw"):
+            cases[f"conv_relu_fp16_{name}_b64_{layout}"] = fn
     return {
+        **cases,
         "softmax_fp16_196608x384": lambda: torch.softmax(scores, dim=-1),
         "layernorm_residual_fp16_12288x1024": lambda: F.layer_norm(x + r, (HIDDEN,), gamma, beta),
         "linear_qkv_bias_fp16_12288x1024x3072": lambda: F.linear(x, w_qkv, b_qkv),
@@ -61,7 +88,11 @@ def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
     kiln_out = subprocess.run([sys.argv[1]], check=True, capture_output=True, text=True).stdout
-    kiln_ms = {name: float(ms) for name, ms in (line.split() for line in kiln_out.splitlines() if line.strip())}
+    lines = [line for line in kiln_out.splitlines() if line.strip()]
+    for line in lines:
+        if line.startswith("#"):
+            print(line)
+    kiln_ms = {name: float(ms) for name, ms in (line.split() for line in lines if not line.startswith("#"))}
     print(f"GPU: {torch.cuda.get_device_name()}  torch {torch.__version__}")
     print(f"{'case':46s} {'kiln ms':>9s} {'torch ms':>9s} {'kiln/torch':>10s}")
     for name, fn in torch_cases().items():

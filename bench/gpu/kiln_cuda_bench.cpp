@@ -1,5 +1,6 @@
-// Times kiln's CUDA kernels on BERT-large (seq 384, batch 32) shapes in FP16 with CUDA events
-// and prints one line per case: "<case> <milliseconds>". compare_torch.py runs the same cases
+// Times kiln's CUDA kernels on BERT-large (seq 384, batch 32) and ResNet-50 (batch 64) shapes in
+// FP16 with CUDA events and prints one line per case: "<case> <milliseconds>" (lines starting
+// with '#' are per-algorithm details). compare_torch.py runs the same cases
 // in PyTorch and prints the ratios. Inputs are filled with a fixed pattern; the timing does not
 // depend on the values.
 #include <cuda_runtime_api.h>
@@ -12,9 +13,11 @@
 
 #include "backends/cuda/cuda_status.h"
 #include "backends/cuda/device_buffer.h"
+#include "backends/cuda/kernels/attention.h"
 #include "backends/cuda/kernels/row_ops.h"
 #include "backends/cuda/stream.h"
 #include "backends/cuda/vendor/cublaslt_matmul.h"
+#include "backends/cuda/vendor/cudnn_conv.h"
 
 namespace {
 
@@ -73,6 +76,83 @@ Status bench_matmul(const char* name, const CublasLtHandle& handle, cudaStream_t
   return report(name, time_ms(stream, [&] { return plan.run(a.data(), b.data(), c.data(), workspace.data(), stream); }));
 }
 
+// Fused attention on [batch, heads, seq, dim] FP16, optionally with a [batch, 1, 1, seq] mask.
+Status bench_attention(const char* name, cudaStream_t stream, int64_t batch, int64_t heads, int64_t seq, int64_t dim, bool mask) {
+  const int64_t elems = batch * heads * seq * dim;
+  KILN_ASSIGN_OR_RETURN(DeviceBuffer q, filled(elems));
+  KILN_ASSIGN_OR_RETURN(DeviceBuffer k, filled(elems));
+  KILN_ASSIGN_OR_RETURN(DeviceBuffer v, filled(elems));
+  KILN_ASSIGN_OR_RETURN(DeviceBuffer o, filled(elems));
+  KILN_ASSIGN_OR_RETURN(DeviceBuffer m, filled(batch * seq));
+  AttentionArgs args;
+  args.q = q.data();
+  args.k = k.data();
+  args.v = v.data();
+  args.out = o.data();
+  args.batch = batch;
+  args.heads = heads;
+  args.seq_q = args.seq_k = seq;
+  args.head_dim = dim;
+  args.scale = 0.125f;
+  if (mask) {
+    args.mask = m.data();
+    args.mask_strides[0] = seq;
+    args.mask_strides[3] = 1;
+  }
+  return report(name, time_ms(stream, [&] { return scaled_dot_product_attention(DType::kFloat16, args, stream); }));
+}
+
+// Conv + bias + ReLU through cuDNN (FP16), timing every algorithm cuDNN offers and reporting the
+// fastest, as the builder's tactic timing would pick it.
+Status bench_conv(const char* name, std::shared_ptr<CudnnHandle> cudnn, cudaStream_t stream, ConvLayout layout, ConvGeometry g) {
+  ConvConfig config;
+  config.dtype = DType::kFloat16;
+  config.layout = layout;
+  config.geometry = g;
+  config.fusion = ConvFusion::kBiasResidualRelu;
+  KILN_ASSIGN_OR_RETURN(DeviceBuffer x, filled(g.batch * g.in_channels * g.in_h * g.in_w));
+  KILN_ASSIGN_OR_RETURN(DeviceBuffer w, filled(g.out_channels * g.in_channels / g.groups * g.kernel_h * g.kernel_w));
+  KILN_ASSIGN_OR_RETURN(DeviceBuffer b, filled(g.out_channels));
+  KILN_ASSIGN_OR_RETURN(DeviceBuffer y, filled(g.batch * g.out_channels * g.out_h() * g.out_w()));
+  KILN_ASSIGN_OR_RETURN(const std::vector<ConvAlgorithm> algorithms, ConvPlan::algorithms(cudnn, config));
+  double best = -1.0;
+  std::string best_name;
+  for (const ConvAlgorithm& algorithm : algorithms) {
+    Result<ConvPlan> plan = ConvPlan::create(cudnn, config, algorithm.id);
+    if (!plan.ok()) continue;
+    Result<DeviceBuffer> workspace = DeviceBuffer::allocate(plan->workspace_bytes());
+    if (!workspace.ok()) continue;
+    Result<double> ms = time_ms(stream, [&] { return plan->run(x.data(), w.data(), b.data(), nullptr, y.data(), workspace->data(), stream); });
+    if (!ms.ok()) {
+      (void)cudaGetLastError();
+      continue;
+    }
+    std::printf("# %s %s %.5f\n", name, algorithm.name.c_str(), *ms);
+    if (best < 0.0 || *ms < best) {
+      best = *ms;
+      best_name = algorithm.name;
+    }
+  }
+  if (best < 0.0) return internal_error(std::string(name) + ": no cuDNN algorithm ran");
+  // The unfused convolution, to see what the fused bias+ReLU call costs or saves.
+  ConvConfig plain = config;
+  plain.fusion = ConvFusion::kNone;
+  Result<std::vector<ConvAlgorithm>> plain_algorithms = ConvPlan::algorithms(cudnn, plain);
+  if (plain_algorithms.ok()) {
+    for (const ConvAlgorithm& algorithm : *plain_algorithms) {
+      Result<ConvPlan> plan = ConvPlan::create(cudnn, plain, algorithm.id);
+      if (!plan.ok()) continue;
+      Result<DeviceBuffer> workspace = DeviceBuffer::allocate(plan->workspace_bytes());
+      if (!workspace.ok()) continue;
+      Result<double> ms = time_ms(stream, [&] { return plan->run(x.data(), w.data(), nullptr, nullptr, y.data(), workspace->data(), stream); });
+      if (ms.ok()) std::printf("# %s unfused %s %.5f\n", name, algorithm.name.c_str(), *ms);
+      (void)cudaGetLastError();
+    }
+  }
+  std::printf("# %s fastest fused: %s\n", name, best_name.c_str());
+  return report(name, best);
+}
+
 Status run() {
   if (cuda_device_count() == 0) return unavailable("no CUDA device");
   KILN_ASSIGN_OR_RETURN(CudaStream stream, CudaStream::create());
@@ -118,6 +198,24 @@ Status run() {
                                     MatmulShape{kSeq, kSeq, kHeadDim, kBatch * kHeads, false, true, kSeq * kHeadDim,
                                                 kSeq * kHeadDim, kSeq * kSeq},
                                     MatmulEpilogue::kNone));
+
+  KILN_RETURN_IF_ERROR(bench_attention("sdpa_fp16_b32h16s384d64_mask", stream.get(), kBatch, kHeads, kSeq, kHeadDim, true));
+  KILN_RETURN_IF_ERROR(bench_attention("sdpa_fp16_b32h16s384d64", stream.get(), kBatch, kHeads, kSeq, kHeadDim, false));
+  KILN_RETURN_IF_ERROR(bench_attention("sdpa_fp16_b8h16s1024d128", stream.get(), 8, 16, 1024, 128, false));
+
+  KILN_ASSIGN_OR_RETURN(std::shared_ptr<CudnnHandle> cudnn, CudnnHandle::create());
+  // ResNet-50 at batch 64: the stem, a 3x3 and a 1x1 of stage 1, a 3x3 of stage 4.
+  const ConvGeometry stem{64, 3, 224, 224, 64, 7, 7, 1, 3, 3, 2, 2, 1, 1};
+  const ConvGeometry s1_3x3{64, 64, 56, 56, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1};
+  const ConvGeometry s1_1x1{64, 256, 56, 56, 64, 1, 1, 1, 0, 0, 1, 1, 1, 1};
+  const ConvGeometry s4_3x3{64, 512, 7, 7, 512, 3, 3, 1, 1, 1, 1, 1, 1, 1};
+  for (ConvLayout layout : {ConvLayout::kNHWC, ConvLayout::kNCHW}) {
+    const std::string suffix = layout == ConvLayout::kNHWC ? "_nhwc" : "_nchw";
+    KILN_RETURN_IF_ERROR(bench_conv(("conv_relu_fp16_stem7x7s2_b64" + suffix).c_str(), cudnn, stream.get(), layout, stem));
+    KILN_RETURN_IF_ERROR(bench_conv(("conv_relu_fp16_3x3_64c56_b64" + suffix).c_str(), cudnn, stream.get(), layout, s1_3x3));
+    KILN_RETURN_IF_ERROR(bench_conv(("conv_relu_fp16_1x1_256to64c56_b64" + suffix).c_str(), cudnn, stream.get(), layout, s1_1x1));
+    KILN_RETURN_IF_ERROR(bench_conv(("conv_relu_fp16_3x3_512c7_b64" + suffix).c_str(), cudnn, stream.get(), layout, s4_3x3));
+  }
   return Status::ok_status();
 }
 

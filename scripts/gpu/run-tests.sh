@@ -44,18 +44,25 @@ if [[ -n "${missing}" ]]; then
 fi
 echo "== kiln_test_cuda"
 test_status=0
-"${bundle_dir}/kiln_test_cuda" --gtest_output="xml:${results_dir}/kiln_test_cuda.xml" || test_status=$?
+# The full log (every case's error) goes to a file; the console gets failures and the summary.
+"${bundle_dir}/kiln_test_cuda" --gtest_output="xml:${results_dir}/kiln_test_cuda.xml" > "${results_dir}/tests.txt" 2>&1 || test_status=$?
+grep -E "^\[  FAILED|^\[  PASSED|^\[  SKIPPED \] [0-9]|Failure|error:" "${results_dir}/tests.txt" | head -60 || true
 
 if [[ "${run_bench}" -eq 1 ]]; then
   echo "== kernels vs PyTorch (BERT-large shapes, FP16)"
   # The timings are worth having even when a test failed: the bench reports its own errors.
-  "${python}" "${repo_root}/bench/gpu/compare_torch.py" "${bundle_dir}/kiln_cuda_bench" | tee "${results_dir}/bench.txt" || true
+  # The bundle's copy when it carries one (it matches the bundled binary), else the checkout's.
+  compare="${bundle_dir}/compare_torch.py"
+  [[ -f "${compare}" ]] || compare="${repo_root}/bench/gpu/compare_torch.py"
+  "${python}" "${compare}" "${bundle_dir}/kiln_cuda_bench" | tee "${results_dir}/bench.txt" || true
 fi
 
 if [[ "${run_memcheck}" -eq 1 ]]; then
-  echo "== compute-sanitizer memcheck (own kernels; cuBLASLt excluded for time)"
+  echo "== compute-sanitizer memcheck (own kernels; cuBLASLt and cuDNN excluded for time)"
   compute-sanitizer --tool memcheck --error-exitcode 1 "${bundle_dir}/kiln_test_cuda" \
-    --gtest_filter='CudaElementwise.*:CudaSoftmax.*:CudaLayerNorm.*' || test_status=$?
+    --gtest_filter='CudaElementwise.*:CudaSoftmax.*:CudaLayerNorm.*:CudaAttention.*:CudaBackendElementwise.*:CudaBackendTensor.*:CudaBackendNN.Softmax*:CudaBackendNN.LayerNorm*:CudaBackendNN.Pools*' \
+    > "${results_dir}/memcheck.txt" 2>&1 || test_status=$?
+  grep -E "ERROR SUMMARY|FAILED|PASSED" "${results_dir}/memcheck.txt" || true
 fi
 
 exit "${test_status}"

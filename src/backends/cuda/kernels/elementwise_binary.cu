@@ -24,6 +24,7 @@ __device__ __forceinline__ float apply(float a, float b) {
   if constexpr (Op == BinaryOp::kSub) return a - b;
   if constexpr (Op == BinaryOp::kMul) return a * b;
   if constexpr (Op == BinaryOp::kDiv) return a / b;
+  if constexpr (Op == BinaryOp::kPow) return powf(a, b);
   return a;
 }
 
@@ -69,6 +70,7 @@ Status launch_op(BinaryOp op, const T* a, const T* b, T* out, int64_t n, const B
     case BinaryOp::kSub: return launch<BinaryOp::kSub>(a, b, out, n, g, stream);
     case BinaryOp::kMul: return launch<BinaryOp::kMul>(a, b, out, n, g, stream);
     case BinaryOp::kDiv: return launch<BinaryOp::kDiv>(a, b, out, n, g, stream);
+    case BinaryOp::kPow: return launch<BinaryOp::kPow>(a, b, out, n, g, stream);
   }
   return invalid_argument("binary_broadcast: unknown BinaryOp " + std::to_string(static_cast<int>(op)));
 }

@@ -31,3 +31,10 @@ struct LayerNormArgs {
 Status layer_norm_last_axis(DType dtype, const LayerNormArgs& args, cudaStream_t stream);
 
 }  // namespace kiln::cuda
+
+namespace kiln::cuda {
+
+// y[r] = mean(x[r, :]) over a [rows, cols] contiguous view (GlobalAveragePool over NCHW).
+Status row_mean(DType dtype, const void* x, void* y, int64_t rows, int64_t cols, cudaStream_t stream);
+
+}  // namespace kiln::cuda

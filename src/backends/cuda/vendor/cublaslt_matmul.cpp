@@ -99,7 +99,12 @@ Result<CublasLtHandle> CublasLtHandle::create() {
 }
 
 Result<MatmulPlan> MatmulPlan::create(const CublasLtHandle& handle, MatmulPrecision precision, MatmulEpilogue epilogue,
-                                      const MatmulShape& s, const void* bias, size_t workspace_limit) {
+                                      const MatmulShape& s, const void* bias, size_t workspace_limit,
+                                      int algorithm_index) {
+  if (algorithm_index < 0 || algorithm_index >= kMaxMatmulAlgorithms) {
+    return invalid_argument("MatmulPlan: algorithm index " + std::to_string(algorithm_index) + " outside [0, " +
+                            std::to_string(kMaxMatmulAlgorithms) + ")");
+  }
   KILN_RETURN_IF_ERROR(validate(s, epilogue, bias));
   const PrecisionTypes types = types_of(precision);
   MatmulPlan plan;
@@ -126,14 +131,14 @@ Result<MatmulPlan> MatmulPlan::create(const CublasLtHandle& handle, MatmulPrecis
 
   cublasLtMatmulPreference_t preference = nullptr;
   KILN_RETURN_IF_ERROR(blas_status(cublasLtMatmulPreferenceCreate(&preference), "cublasLtMatmulPreferenceCreate"));
-  cublasLtMatmulHeuristicResult_t heuristic{};
+  cublasLtMatmulHeuristicResult_t heuristics[kMaxMatmulAlgorithms] = {};
   int found = 0;
   Status status = blas_status(cublasLtMatmulPreferenceSetAttribute(preference, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
                                                                    &workspace_limit, sizeof(workspace_limit)),
                               "set MAX_WORKSPACE_BYTES");
   if (status.ok()) {
     status = blas_status(cublasLtMatmulAlgoGetHeuristic(plan.handle_, plan.op_desc_, plan.a_layout_, plan.b_layout_, plan.c_layout_,
-                                                        plan.c_layout_, preference, 1, &heuristic, &found),
+                                                        plan.c_layout_, preference, kMaxMatmulAlgorithms, heuristics, &found),
                          "cublasLtMatmulAlgoGetHeuristic");
   }
   (void)cublasLtMatmulPreferenceDestroy(preference);
@@ -143,8 +148,12 @@ Result<MatmulPlan> MatmulPlan::create(const CublasLtHandle& handle, MatmulPrecis
                          " m=" + std::to_string(s.m) + " n=" + std::to_string(s.n) + " k=" + std::to_string(s.k) +
                          " batch=" + std::to_string(s.batch));
   }
-  plan.algo_ = heuristic.algo;
-  plan.workspace_bytes_ = heuristic.workspaceSize;
+  if (algorithm_index >= found) {
+    return not_found("MatmulPlan: cuBLASLt offers " + std::to_string(found) + " algorithms, not #" + std::to_string(algorithm_index));
+  }
+  plan.algo_ = heuristics[algorithm_index].algo;
+  plan.workspace_bytes_ = heuristics[algorithm_index].workspaceSize;
+  plan.algorithm_count_ = found;
   return plan;
 }
 
@@ -162,6 +171,7 @@ MatmulPlan& MatmulPlan::operator=(MatmulPlan&& other) noexcept {
     c_layout_ = std::exchange(other.c_layout_, nullptr);
     algo_ = other.algo_;
     workspace_bytes_ = std::exchange(other.workspace_bytes_, 0);
+    algorithm_count_ = std::exchange(other.algorithm_count_, 0);
   }
   return *this;
 }

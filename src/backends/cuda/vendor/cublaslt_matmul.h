@@ -42,6 +42,8 @@ struct MatmulShape {
 
 // The workspace cuBLASLt may use; small so that many execution contexts can each own one.
 inline constexpr size_t kDefaultMatmulWorkspaceBytes = size_t{4} << 20;
+// How many of cuBLASLt's heuristic results a plan considers (the builder times each).
+inline constexpr int kMaxMatmulAlgorithms = 8;
 
 class CublasLtHandle {
  public:
@@ -58,9 +60,10 @@ class CublasLtHandle {
 class MatmulPlan {
  public:
   // bias: device vector of n elements in the storage dtype, required by the *Bias epilogues.
+  // algorithm_index: which of the heuristic's results (best predicted first) to use.
   static Result<MatmulPlan> create(const CublasLtHandle& handle, MatmulPrecision precision, MatmulEpilogue epilogue,
                                    const MatmulShape& shape, const void* bias,
-                                   size_t workspace_limit = kDefaultMatmulWorkspaceBytes);
+                                   size_t workspace_limit = kDefaultMatmulWorkspaceBytes, int algorithm_index = 0);
   ~MatmulPlan();
   MatmulPlan(MatmulPlan&& other) noexcept;
   MatmulPlan& operator=(MatmulPlan&& other) noexcept;
@@ -69,6 +72,8 @@ class MatmulPlan {
 
   // Workspace bytes run() needs (at most the limit given to create).
   size_t workspace_bytes() const { return workspace_bytes_; }
+  // Number of heuristic results for this problem (at most kMaxMatmulAlgorithms).
+  int algorithm_count() const { return algorithm_count_; }
   // c = a * b (+ epilogue). workspace must hold workspace_bytes() (may be null when that is 0).
   Status run(const void* a, const void* b, void* c, void* workspace, cudaStream_t stream) const;
 
@@ -83,6 +88,7 @@ class MatmulPlan {
   cublasLtMatrixLayout_t c_layout_ = nullptr;
   cublasLtMatmulAlgo_t algo_{};
   size_t workspace_bytes_ = 0;
+  int algorithm_count_ = 0;
 };
 
 }  // namespace kiln::cuda

@@ -1,0 +1,132 @@
+// Conv and FusedConv (2-D, NCHW) through cuDNN. relu(conv + bias + Z) runs as one
+// cudnnConvolutionBiasActivationForward (any algorithm: those are the tactics); with a bias or Z
+// and no ReLU, the same call with an identity activation (one algorithm), followed by the
+// activation, if any, in place. A bare convolution offers every algorithm.
+#include <memory>
+
+#include "backends/cuda/device_buffer.h"
+#include "backends/cuda/kernels/elementwise.h"
+#include "backends/cuda/ops/fused_activation.h"
+#include "backends/cuda/ops/op_adapter.h"
+#include "backends/cuda/vendor/cudnn_conv.h"
+#include "core/conv_params.h"
+
+namespace kiln::cuda {
+namespace {
+
+constexpr size_t kSpatialRank = 2;
+
+struct ConvProblem {
+  ConvConfig config;
+  bool has_bias = false;
+  bool has_residual = false;
+  ActivationChoice activation;
+};
+
+bool is_fused(const NodeDesc& node) { return node.op != OpKind::Conv; }
+
+Result<ConvProblem> problem_of(const CudaContext& context, const NodeDesc& node) {
+  KILN_RETURN_IF_ERROR(expect_float_io(node, 2));
+  const Shape& x = node.inputs[0].shape;
+  const Shape& w = node.inputs[1].shape;
+  KILN_RETURN_IF_ERROR(expect(x.rank() == 4 && w.rank() == 4, node, "2-D convolutions (rank-4 X and W) only"));
+  KILN_RETURN_IF_ERROR(expect(node.inputs[1].dtype == node.inputs[0].dtype, node, "X and W must share a dtype"));
+  ConvProblem p;
+  const Attributes& attrs = node.attrs();
+  KILN_ASSIGN_OR_RETURN(const std::vector<int64_t> kernel, decode_kernel_shape(attrs, kSpatialRank, {w[2], w[3]}));
+  KILN_ASSIGN_OR_RETURN(const WindowAttrs window, decode_window(attrs, kernel, false));
+  KILN_ASSIGN_OR_RETURN(const AxisGeometry gh, forward_axis(window, 0, x[2]));
+  KILN_ASSIGN_OR_RETURN(const AxisGeometry gw, forward_axis(window, 1, x[3]));
+  KILN_RETURN_IF_ERROR(expect(gh.pad_begin == gh.pad_end && gw.pad_begin == gw.pad_end, node, "asymmetric padding"));
+  ConvGeometry& g = p.config.geometry;
+  g.batch = x[0];
+  g.in_channels = x[1];
+  g.in_h = x[2];
+  g.in_w = x[3];
+  g.out_channels = w[0];
+  g.kernel_h = w[2];
+  g.kernel_w = w[3];
+  g.groups = attrs.get_int("group", 1);
+  g.pad_h = gh.pad_begin;
+  g.pad_w = gw.pad_begin;
+  g.stride_h = gh.stride;
+  g.stride_w = gw.stride;
+  g.dilation_h = gh.dilation;
+  g.dilation_w = gw.dilation;
+  KILN_RETURN_IF_ERROR(expect(g.groups > 0 && w[1] * g.groups == g.in_channels, node, "W's channels times group must equal X's"));
+  KILN_RETURN_IF_ERROR(expect(node.outputs[0].shape == Shape{g.batch, g.out_channels, g.out_h(), g.out_w()}, node,
+                              "the output shape does not match the convolution"));
+  p.config.dtype = node.inputs[0].dtype;
+  p.config.layout = ConvLayout::kNCHW;
+  p.config.allow_tf32 = context.options.allow_tf32;
+  if (node.inputs.size() > 2 && node.inputs[2].present()) {
+    KILN_RETURN_IF_ERROR(expect(node.inputs[2].shape.numel() == g.out_channels && node.inputs[2].dtype == p.config.dtype, node,
+                                "B must hold one value per output channel in X's dtype"));
+    p.has_bias = true;
+  }
+  if (is_fused(node)) {
+    KILN_ASSIGN_OR_RETURN(p.activation, fused_activation(attrs));
+    if (node.inputs.size() > 3 && node.inputs[3].present()) {
+      KILN_RETURN_IF_ERROR(expect(node.inputs[3].shape == node.outputs[0].shape && node.inputs[3].dtype == p.config.dtype, node,
+                                  "Z must have the output's shape and dtype"));
+      p.has_residual = true;
+    }
+  }
+  p.config.fusion = p.activation.op == UnaryOp::kRelu   ? ConvFusion::kBiasResidualRelu
+                    : p.has_bias || p.has_residual      ? ConvFusion::kBiasResidual
+                                                        : ConvFusion::kNone;
+  return p;
+}
+
+Status check_conv(const CudaContext& context, const NodeDesc& node) { return problem_of(context, node).status(); }
+
+Result<std::vector<Tactic>> conv_tactics(const CudaContext& context, const NodeDesc& node) {
+  KILN_ASSIGN_OR_RETURN(const ConvProblem p, problem_of(context, node));
+  KILN_ASSIGN_OR_RETURN(const std::vector<ConvAlgorithm> algorithms, ConvPlan::algorithms(context.cudnn, p.config));
+  std::vector<Tactic> tactics;
+  for (const ConvAlgorithm& a : algorithms) tactics.push_back({a.id, a.name});
+  return tactics;
+}
+
+Result<std::unique_ptr<Kernel>> prepare_conv(const CudaContext& context, const NodeDesc& node, int32_t tactic) {
+  KILN_ASSIGN_OR_RETURN(const ConvProblem p, problem_of(context, node));
+  KILN_ASSIGN_OR_RETURN(ConvPlan plan, ConvPlan::create(context.cudnn, p.config, tactic));
+  // cuDNN's fused call always adds a bias: give it zeros when the node has none.
+  std::shared_ptr<DeviceBuffer> zero_bias;
+  if (p.config.fusion != ConvFusion::kNone && !p.has_bias) {
+    const size_t bytes = static_cast<size_t>(p.config.geometry.out_channels) * dtype_size(p.config.dtype);
+    KILN_ASSIGN_OR_RETURN(DeviceBuffer zeros, DeviceBuffer::allocate(bytes));
+    const std::vector<uint8_t> host(bytes, 0);
+    KILN_RETURN_IF_ERROR(zeros.copy_from_host(host.data(), bytes));
+    zero_bias = std::make_shared<DeviceBuffer>(std::move(zeros));
+  }
+  const bool fused = p.config.fusion != ConvFusion::kNone;
+  const bool activation_after = p.config.fusion != ConvFusion::kBiasResidualRelu && p.activation.op != UnaryOp::kIdentity;
+  auto shared_plan = std::make_shared<ConvPlan>(std::move(plan));
+  const ConvProblem problem = p;
+  const ConvGeometry& g = p.config.geometry;
+  const int64_t n_out = g.batch * g.out_channels * g.out_h() * g.out_w();
+  const std::string description = shared_plan->algorithm_name() + (fused ? " fused bias/residual" : "") +
+                                  (p.config.fusion == ConvFusion::kBiasResidualRelu ? "/relu" : "") +
+                                  (activation_after ? " + activation" : "");
+  return make_kernel(description, shared_plan->workspace_bytes(), [=](const ExecuteArgs& args) {
+    KILN_RETURN_IF_ERROR(expect_args(args, 2, 1));
+    const void* bias = problem.has_bias ? args.inputs[2] : nullptr;
+    const void* z = problem.has_residual ? args.inputs[3] : nullptr;
+    const void* fused_bias = !fused ? nullptr : bias != nullptr ? bias : zero_bias->data();
+    KILN_RETURN_IF_ERROR(shared_plan->run(args.inputs[0], args.inputs[1], fused_bias, z, args.outputs[0], args.workspace, stream_of(args)));
+    if (!activation_after) return Status::ok_status();
+    return unary_elementwise(problem.activation.op, problem.config.dtype, args.outputs[0], args.outputs[0], n_out, stream_of(args),
+                             problem.activation.params);
+  });
+}
+
+}  // namespace
+
+void register_conv_ops(AdapterTable& table) {
+  const OpAdapter conv{check_conv, conv_tactics, prepare_conv};
+  table.add(OpKind::Conv, conv);
+  table.add_by_name("FusedConv", conv);
+}
+
+}  // namespace kiln::cuda

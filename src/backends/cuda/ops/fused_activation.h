@@ -1,0 +1,17 @@
+// The `activation` attribute of the fused ops (docs/fused-ops.md) as a UnaryOp.
+#pragma once
+
+#include "backends/cuda/kernels/elementwise.h"
+#include "core/attributes.h"
+#include "kiln/status.h"
+
+namespace kiln::cuda {
+
+struct ActivationChoice {
+  UnaryOp op = UnaryOp::kIdentity;
+  UnaryParams params;
+};
+
+Result<ActivationChoice> fused_activation(const Attributes& attrs);
+
+}  // namespace kiln::cuda
