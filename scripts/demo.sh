@@ -27,5 +27,14 @@ echo
 echo "==> kiln bench examples/tiny_cnn.onnx --batch 4 --duration 1"
 "${kiln}" bench "${model}" --batch 4 --duration 1
 echo
-echo "Outputs of 'kiln run' are in ${output_dir}:"
+echo "==> kiln build examples/tiny_cnn.onnx --batch 1,4 -o ${output_dir}/tiny_cnn.plan"
+"${kiln}" build "${model}" --batch 1,4 -o "${output_dir}/tiny_cnn.plan"
+echo
+echo "==> kiln inspect ${output_dir}/tiny_cnn.plan"
+"${kiln}" inspect "${output_dir}/tiny_cnn.plan"
+echo
+echo "==> kiln bench ${output_dir}/tiny_cnn.plan --batch 4 --duration 1"
+"${kiln}" bench "${output_dir}/tiny_cnn.plan" --batch 4 --duration 1
+echo
+echo "Outputs of 'kiln run' and the plan are in ${output_dir}:"
 ls -l "${output_dir}"

@@ -16,7 +16,7 @@ set -euo pipefail
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 build_dir="${1:-${repo_root}/build-gpu}"
 bundle_dir="${2:-${repo_root}/out/gpu-bundle}"
-readonly targets=(kiln_test_cuda kiln_cuda_bench kiln)
+readonly targets=(kiln_test_cuda kiln_cuda_bench kiln kiln_test_engine)
 readonly excluded_libs='^(linux-vdso|libc\.so|libm\.so|libstdc\+\+|libgcc_s|ld-linux|libpthread|libdl\.so|librt\.so|libcuda\.so|libcudnn|libcublas)'
 
 command -v patchelf >/dev/null || { echo "package.sh: patchelf is missing (scripts/install-deps.sh installs it)" >&2; exit 1; }
@@ -26,7 +26,7 @@ if [[ ! -f "${build_dir}/build.ninja" ]]; then
 fi
 ninja -C "${build_dir}" "${targets[@]}"
 
-binaries=("${build_dir}/tests/kiln_test_cuda" "${build_dir}/bench/gpu/kiln_cuda_bench")
+binaries=("${build_dir}/tests/kiln_test_cuda" "${build_dir}/bench/gpu/kiln_cuda_bench" "${build_dir}/tests/kiln_test_engine")
 if [[ -x "${build_dir}/apps/kiln" ]]; then
   binaries+=("${build_dir}/apps/kiln")
 fi

@@ -48,6 +48,12 @@ test_status=0
 "${bundle_dir}/kiln_test_cuda" --gtest_output="xml:${results_dir}/kiln_test_cuda.xml" > "${results_dir}/tests.txt" 2>&1 || test_status=$?
 grep -E "^\[  FAILED|^\[  PASSED|^\[  SKIPPED \] [0-9]|Failure|error:" "${results_dir}/tests.txt" | head -60 || true
 
+if [[ -x "${bundle_dir}/kiln_test_engine" ]]; then
+  echo "== kiln_test_engine (builder, plan files and runtime; CudaEngine.* on the GPU)"
+  "${bundle_dir}/kiln_test_engine" --gtest_output="xml:${results_dir}/kiln_test_engine.xml" > "${results_dir}/engine_tests.txt" 2>&1 || test_status=$?
+  grep -E "^\[  FAILED|^\[  PASSED|^\[  SKIPPED \] [0-9]|Failure|NOTE" "${results_dir}/engine_tests.txt" | head -40 || true
+fi
+
 if [[ "${run_bench}" -eq 1 ]]; then
   echo "== kernels vs PyTorch (BERT-large shapes, FP16)"
   # The timings are worth having even when a test failed: the bench reports its own errors.

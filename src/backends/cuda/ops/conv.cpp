@@ -58,7 +58,7 @@ Result<ConvProblem> problem_of(const CudaContext& context, const NodeDesc& node)
                               "the output shape does not match the convolution"));
   p.config.dtype = node.inputs[0].dtype;
   p.config.layout = ConvLayout::kNCHW;
-  p.config.allow_tf32 = context.options.allow_tf32;
+  p.config.allow_tf32 = context.options.allow_tf32 || node.allow_tf32;
   if (node.inputs.size() > 2 && node.inputs[2].present()) {
     KILN_RETURN_IF_ERROR(expect(node.inputs[2].shape.numel() == g.out_channels && node.inputs[2].dtype == p.config.dtype, node,
                                 "B must hold one value per output channel in X's dtype"));

@@ -111,11 +111,12 @@ Result<MatmulProblem> problem_of(const NodeDesc& node) {
   return p;
 }
 
-MatmulPrecision precision_of(const CudaContext& context, DType dtype) {
-  switch (dtype) {
+MatmulPrecision precision_of(const CudaContext& context, const NodeDesc& node) {
+  switch (node.inputs[0].dtype) {
     case DType::kFloat16: return MatmulPrecision::kFloat16;
     case DType::kBFloat16: return MatmulPrecision::kBFloat16;
-    default: return context.options.allow_tf32 ? MatmulPrecision::kTF32 : MatmulPrecision::kFloat32;
+    default:
+      return context.options.allow_tf32 || node.allow_tf32 ? MatmulPrecision::kTF32 : MatmulPrecision::kFloat32;
   }
 }
 
@@ -149,7 +150,7 @@ const void* const kQueryOnlyBias = &kQueryOnlyBias;
 Result<std::vector<Tactic>> matmul_tactics(const CudaContext& context, const NodeDesc& node) {
   KILN_ASSIGN_OR_RETURN(const MatmulProblem p, problem_of(node));
   const EpiloguePlan e = epilogue_plan(p, p.has_bias && node.constant(p.bias_input) != nullptr);
-  KILN_ASSIGN_OR_RETURN(MatmulPlan plan, MatmulPlan::create(*context.cublaslt, precision_of(context, node.inputs[0].dtype), e.epilogue,
+  KILN_ASSIGN_OR_RETURN(MatmulPlan plan, MatmulPlan::create(*context.cublaslt, precision_of(context, node), e.epilogue,
                                                             p.shape, kQueryOnlyBias));
   std::vector<Tactic> tactics;
   for (int i = 0; i < plan.algorithm_count(); ++i) tactics.push_back({i, "cublaslt heuristic #" + std::to_string(i)});
@@ -166,7 +167,7 @@ Result<std::unique_ptr<Kernel>> prepare_matmul(const CudaContext& context, const
     KILN_RETURN_IF_ERROR(uploaded.copy_from_host(bias_constant->raw_data(), bias_constant->nbytes()));
     bias = std::make_shared<DeviceBuffer>(std::move(uploaded));
   }
-  const MatmulPrecision precision = precision_of(context, node.inputs[0].dtype);
+  const MatmulPrecision precision = precision_of(context, node);
   KILN_ASSIGN_OR_RETURN(MatmulPlan plan, MatmulPlan::create(*context.cublaslt, precision, e.epilogue, p.shape,
                                                             bias != nullptr ? bias->data() : nullptr, kDefaultMatmulWorkspaceBytes, tactic));
   auto shared_plan = std::make_shared<MatmulPlan>(std::move(plan));
