@@ -182,12 +182,13 @@ def check_fusions(kiln, case_dir, expectations):
     return ok
 
 
-def main(script_path, description, export, fusions=None):
+def main(script_path, description, export, fusions=None, extra_cache_inputs=()):
     """The whole test: export (cached), run kiln, compare; then, when `fusions` (op -> count) is
-    given, check what the optimizer made of the model. Returns the process exit status."""
+    given, check what the optimizer made of the model. extra_cache_inputs: other scripts the export
+    depends on. Returns the process exit status."""
     args = parse_args(description)
     os.makedirs(args.work_dir, exist_ok=True)
-    case_dir = prepare_case(args.work_dir, cache_key(script_path), export)
+    case_dir = prepare_case(args.work_dir, cache_key(script_path, *extra_cache_inputs), export)
     status = run_and_compare(args.kiln, case_dir, args.work_dir)
     if fusions is not None and not check_fusions(args.kiln, case_dir, fusions):
         status = 1

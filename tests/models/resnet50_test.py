@@ -23,7 +23,9 @@ FUSIONS = {"FusedConv": CONVOLUTIONS, "Conv": 0, "Relu": 0, "Add": 0, "BatchNorm
            "Gemm": 0, "FusedMatMul": 1}
 
 
-def export(directory):
+def export(directory, keep_batch_norm=False):
+    """keep_batch_norm: export BatchNormalization nodes instead of letting the exporter fold them
+    into the convs (so kiln's batch-norm folding has to)."""
     import torch
     import torchvision
 
@@ -40,10 +42,11 @@ def export(directory):
         expected = model(torch.from_numpy(x)).numpy()
 
     def onnx_export(path):
+        mode = torch.onnx.TrainingMode.PRESERVE if keep_batch_norm else torch.onnx.TrainingMode.EVAL
         torch.onnx.export(model, torch.from_numpy(x), path, opset_version=OPSET,
                           input_names=[INPUT_NAME], output_names=[OUTPUT_NAME],
                           dynamic_axes={INPUT_NAME: {0: "N"}, OUTPUT_NAME: {0: "N"}},
-                          do_constant_folding=True)
+                          training=mode, do_constant_folding=not keep_batch_norm)
 
     model_test_util.save_case(directory, onnx_export, {INPUT_NAME: x}, {OUTPUT_NAME: expected})
 
