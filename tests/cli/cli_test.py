@@ -389,6 +389,11 @@ class BuildTest(KilnTestCase):
         self.assertTrue(os.path.getsize(plan) > 24)
         return plan, r
 
+    def test_optimized_plan_fuses_conv_relu_and_gemm(self):
+        plan, _ = self.build(self.conv_path, "conv_fused.plan", "--shapes", "x:2x3x8x8")
+        ops = [s["op"] for s in json.loads(self.ok("inspect", plan, "--json").stdout)["steps"]]
+        self.assertEqual(ops, ["FusedConv", "Flatten", "FusedMatMul"])
+
     def test_plan_runs_and_matches_numpy(self):
         plan, r = self.build(self.mlp_path, "mlp.plan", "--batch", "3")
         self.assertIn("Steps:", r.stdout)
@@ -401,7 +406,8 @@ class BuildTest(KilnTestCase):
         np.testing.assert_allclose(y, np.maximum(x @ self.mlp_w + self.mlp_b, 0), rtol=1e-5, atol=1e-5)
 
     def test_plan_inspect_lists_steps_and_memory(self):
-        plan, _ = self.build(self.conv_path, "conv.plan", "--shapes", "x:2x3x8x8")
+        # Unoptimized, so Conv and Relu stay two steps and the memory plan has a buffer to reuse.
+        plan, _ = self.build(self.conv_path, "conv.plan", "--shapes", "x:2x3x8x8", "--no-optimize")
         info = json.loads(self.ok("inspect", plan, "--json").stdout)
         self.assertEqual(info["device_kind"], "host")
         self.assertEqual(info["precision"], "fp32")
