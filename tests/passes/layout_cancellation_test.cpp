@@ -40,6 +40,26 @@ TEST(TransposeCancellation, InverseTransposesVanishAndOthersCompose) {
   EXPECT_LE(outcome.max_error, kTolerance);
 }
 
+TEST(TransposeCancellation, ChainOfFourCyclicTransposesIsOne) {
+  auto build = [] {
+    GraphBuilder b("cycle");
+    ir::Value* v = b.input("x", {2, 3, 4});
+    for (const char* name : {"t1", "t2", "t3", "t4"}) v = b.op(OpKind::Transpose, name, {v}, perm({1, 2, 0}));
+    b.output(b.op(OpKind::Neg, "neg", {v}));
+    return b.take();
+  };
+  auto outcome = testing::run_pass(build, cancel_transposes, kSeed);
+  ASSERT_TRUE(outcome.failure.empty()) << outcome.failure;
+  EXPECT_TRUE(outcome.fired);
+  EXPECT_EQ(outcome.text,
+            "graph cycle (opset 17)\n"
+            "  input x: float32[2,3,4]\n"
+            "  %t4: float32[3,4,2] = Transpose(%x) {perm=[1,2,0]}  # t4\n"
+            "  %neg: float32[3,4,2] = Neg(%t4)  # neg\n"
+            "  output %neg\n");
+  EXPECT_LE(outcome.max_error, kTolerance);
+}
+
 TEST(TransposeCancellation, InnerTransposeReadElsewhereAndIdentityOutputStay) {
   auto build = [] {
     GraphBuilder b("kept");

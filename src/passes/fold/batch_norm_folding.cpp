@@ -67,7 +67,7 @@ bool fold_into_conv(ir::Graph& graph, ir::Node& conv, ir::Node& bn, const Affine
   const ir::Value* w = conv.input(kWeight);
   if (!constant_values(graph, w) || w->constant()->rank() < 1) return false;
   const Shape& ws = w->constant()->shape();
-  if (ws[0] != static_cast<int64_t>(a.factor.size())) return false;
+  if (ws[0] <= 0 || ws[0] != static_cast<int64_t>(a.factor.size())) return false;
   auto bias = folded_bias(graph, conv.input(kProducerBias), a);
   if (!bias) return false;
   const size_t per_channel = static_cast<size_t>(ws.numel() / ws[0]);

@@ -39,29 +39,27 @@ bool target_is_self_contained(const ir::Graph& graph, const ir::Node& reshape) {
 }  // namespace
 
 Result<bool> cancel_reshapes(ir::Graph& graph) {
+  // One sweep in topological order (see transpose_cancellation.cpp): an inner Reshape is
+  // visited before its reader, and only visited nodes are removed.
+  std::vector<ir::Node*> reshapes;
+  for (const auto& node : graph.nodes())
+    if (node->op() == OpKind::Reshape && node->output(0)) reshapes.push_back(node.get());
   bool changed = false;
-  for (bool progress = true; progress;) {
-    progress = false;
-    std::vector<ir::Node*> reshapes;
-    for (const auto& node : graph.nodes())
-      if (node->op() == OpKind::Reshape && node->output(0)) reshapes.push_back(node.get());
-    for (ir::Node* reshape : reshapes) {
-      ir::Value* result = reshape->output(0);
-      ir::Value* data = reshape->input(kData);
-      if (!data) continue;
-      if (same_static_shape(data, result) && !is_graph_output(graph, result)) {
-        replace_node_uses(graph, result, data);
-        graph.remove_node(reshape);
-        progress = changed = true;
-        break;
-      }
-      ir::Node* inner = producer_of(data, OpKind::Reshape);
-      if (!inner || !target_is_self_contained(graph, *reshape)) continue;
-      reshape->set_input(kData, inner->input(kData));
-      if (!is_graph_output(graph, data) && graph.consumers(data).empty()) graph.remove_node(inner);
-      progress = changed = true;
-      break;
+  for (ir::Node* reshape : reshapes) {
+    ir::Value* result = reshape->output(0);
+    ir::Value* data = reshape->input(kData);
+    if (!data) continue;
+    if (same_static_shape(data, result) && !is_graph_output(graph, result)) {
+      replace_node_uses(graph, result, data);
+      graph.remove_node(reshape);
+      changed = true;
+      continue;
     }
+    ir::Node* inner = producer_of(data, OpKind::Reshape);
+    if (!inner || !target_is_self_contained(graph, *reshape)) continue;
+    reshape->set_input(kData, inner->input(kData));
+    if (!is_graph_output(graph, data) && graph.consumers(data).empty()) graph.remove_node(inner);
+    changed = true;
   }
   if (!changed) return false;
   KILN_RETURN_IF_ERROR(finish_rewrites(graph));

@@ -43,41 +43,39 @@ void remove_if_unread(ir::Graph& graph, ir::Node* node) {
 }  // namespace
 
 Result<bool> cancel_transposes(ir::Graph& graph) {
+  // One sweep in topological order: an inner Transpose is always visited (and, when it is
+  // itself the outer of a pair, rewritten) before the Transpose that reads it, so chains of any
+  // length collapse; nodes the sweep removes are always ones it has already visited.
+  std::vector<ir::Node*> transposes;
+  for (const auto& node : graph.nodes())
+    if (node->op() == OpKind::Transpose && node->output(0)) transposes.push_back(node.get());
   bool changed = false;
-  // Rewriting one pair can create the next (a chain of three), so go until nothing matches.
-  for (bool progress = true; progress;) {
-    progress = false;
-    std::vector<ir::Node*> transposes;
-    for (const auto& node : graph.nodes())
-      if (node->op() == OpKind::Transpose && node->output(0)) transposes.push_back(node.get());
-    for (ir::Node* outer : transposes) {
-      std::vector<int64_t> p2 = permutation_of(*outer);
-      if (p2.empty()) continue;
-      ir::Node* inner = producer_of(outer->input(0), OpKind::Transpose);
-      ir::Value* source = outer->input(0);
-      std::vector<int64_t> composed = p2;
-      if (inner) {
-        const std::vector<int64_t> p1 = permutation_of(*inner);
-        if (p1.size() != p2.size()) continue;
-        for (size_t i = 0; i < p2.size(); ++i) composed[i] = p1[static_cast<size_t>(p2[i])];
-        source = inner->input(0);
-      } else if (!is_identity(p2)) {
-        continue;
-      }
-      ir::Value* result = outer->output(0);
-      if (is_identity(composed)) {
-        if (is_graph_output(graph, result)) continue;
-        replace_node_uses(graph, result, source);
-        graph.remove_node(outer);
-      } else {
-        Attributes attrs;
-        attrs.set("perm", composed);
-        replace_chain(graph, {outer}, OpKind::Transpose, outer->name(), {source}, result, std::move(attrs));
-      }
-      remove_if_unread(graph, inner);
-      progress = changed = true;
-      break;  // node pointers may be stale now; rescan
+  for (ir::Node* outer : transposes) {
+    std::vector<int64_t> p2 = permutation_of(*outer);
+    if (p2.empty()) continue;
+    ir::Node* inner = producer_of(outer->input(0), OpKind::Transpose);
+    ir::Value* source = outer->input(0);
+    std::vector<int64_t> composed = p2;
+    if (inner) {
+      const std::vector<int64_t> p1 = permutation_of(*inner);
+      if (p1.size() != p2.size()) continue;
+      for (size_t i = 0; i < p2.size(); ++i) composed[i] = p1[static_cast<size_t>(p2[i])];
+      source = inner->input(0);
+    } else if (!is_identity(p2)) {
+      continue;
     }
+    ir::Value* result = outer->output(0);
+    if (is_identity(composed)) {
+      if (is_graph_output(graph, result)) continue;
+      replace_node_uses(graph, result, source);
+      graph.remove_node(outer);
+    } else {
+      Attributes attrs;
+      attrs.set("perm", composed);
+      replace_chain(graph, {outer}, OpKind::Transpose, outer->name(), {source}, result, std::move(attrs));
+    }
+    remove_if_unread(graph, inner);
+    changed = true;
   }
   if (!changed) return false;
   KILN_RETURN_IF_ERROR(finish_rewrites(graph));
