@@ -96,7 +96,9 @@ def build_model():
     return Encoder().eval()
 
 
-def export(directory):
+def export(directory, opset=OPSET):
+    """opset < 17 has no LayerNormalization: the exporter writes it out as ReduceMean, Sub, Pow,
+    ReduceMean, Add, Sqrt, Div, Mul and Add."""
     import torch
 
     model = build_model()
@@ -111,7 +113,7 @@ def export(directory):
     def onnx_export(path):
         dynamic = {0: "batch", 1: "sequence"}
         torch.onnx.export(model, (torch.from_numpy(input_ids), torch.from_numpy(attention_mask)), path,
-                          opset_version=OPSET, input_names=list(inputs), output_names=[OUTPUT_NAME],
+                          opset_version=opset, input_names=list(inputs), output_names=[OUTPUT_NAME],
                           dynamic_axes={"input_ids": dynamic, "attention_mask": dynamic, OUTPUT_NAME: dynamic},
                           do_constant_folding=True)
 
