@@ -54,6 +54,23 @@ TEST(AttentionFusion, ScoresReadElsewhereStay) {
   EXPECT_FALSE(outcome.fired);
 }
 
+TEST(AttentionFusion, MaskThatWouldGrowTheScoresStays) {
+  auto build = [] {
+    GraphBuilder b("mask_grows");
+    ir::Value* q = b.input("q", {1, kHeads, kSeq, kHead});  // one query batch ...
+    ir::Value* k = b.input("k", {1, kHeads, kSeq, kHead});
+    ir::Value* v = b.input("v", {1, kHeads, kSeq, kHead});
+    ir::Value* mask = b.input("mask", {kBatch, 1, 1, kSeq});  // ... against a batch of masks
+    ir::Value* k_t = b.op(OpKind::Transpose, "k_t", {k}, attrs_of({{"perm", std::vector<int64_t>{0, 1, 3, 2}}}));
+    ir::Value* masked = b.op(OpKind::Add, "mask_add", {b.op(OpKind::MatMul, "qk", {q, k_t}), mask});
+    b.output(b.op(OpKind::MatMul, "context", {b.op(OpKind::Softmax, "softmax", {masked}), v}));
+    return b.take();
+  };
+  auto outcome = testing::run_pass(build, fuse_attention, kSeed);
+  ASSERT_TRUE(outcome.failure.empty()) << outcome.failure;
+  EXPECT_FALSE(outcome.fired);
+}
+
 TEST(AttentionFusion, ScaleOnQueryAndNoMask) {
   auto build = [] {
     GraphBuilder b("attention_q_scale");

@@ -90,8 +90,23 @@ bool is_last_axis_softmax(const ir::Node& softmax) {
   return rank == kRank && (axis == -1 || axis == static_cast<int64_t>(kRank) - 1);
 }
 
-bool fits_mask(const ir::Value* mask, const ir::Value* q) {
-  return mask && mask->type().dtype == q->type().dtype && mask->type().shape && mask->type().shape->size() <= kRank;
+// ScaledDotProductAttention broadcasts the mask to the scores, never the scores to the mask, so
+// the Add must not have grown the scores. Rejected when the types show it could: a mask dim
+// other than 1 where the scores dim is 1. Dims unknown on both sides are taken to match (BERT's
+// [batch, 1, 1, sequence] mask against head-split scores); the reference kernel checks them.
+bool fits_mask(const ir::Value* mask, const ir::Value* q, const ir::Value* scores) {
+  if (!mask || mask->type().dtype != q->type().dtype || !mask->type().shape || !scores->type().shape) return false;
+  const ir::SymShape& m = *mask->type().shape;
+  const ir::SymShape& s = *scores->type().shape;
+  if (m.size() > kRank || s.size() != kRank) return false;
+  for (size_t d = 0; d < m.size(); ++d) {
+    const ir::Dim& md = m[d];
+    const ir::Dim& sd = s[kRank - m.size() + d];
+    if (md.is_known() && md.value == 1) continue;
+    if (sd.is_known() && sd.value == 1) return false;
+    if (md.is_known() && sd.is_known() && md.value != sd.value) return false;
+  }
+  return true;
 }
 
 std::optional<Match> match_attention(const ir::Graph& graph, ir::Node& softmax) {
@@ -107,7 +122,8 @@ std::optional<Match> match_attention(const ir::Graph& graph, ir::Node& softmax) 
     for (size_t i = 0; i < 2; ++i) {
       Match attempt = m;
       attempt.nodes.push_back(add);
-      if (!match_scores(graph, add->input(i), add, attempt) || !fits_mask(add->input(1 - i), attempt.q)) continue;
+      if (!match_scores(graph, add->input(i), add, attempt) || !fits_mask(add->input(1 - i), attempt.q, add->input(i)))
+        continue;
       attempt.mask = add->input(1 - i);
       return attempt;
     }
