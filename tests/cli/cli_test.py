@@ -391,7 +391,8 @@ class BuildTest(KilnTestCase):
 
     def test_optimized_plan_fuses_conv_relu_and_gemm(self):
         plan, _ = self.build(self.conv_path, "conv_fused.plan", "--shapes", "x:2x3x8x8")
-        ops = [s["op"] for s in json.loads(self.ok("inspect", plan, "--json").stdout)["steps"]]
+        info = json.loads(self.ok("inspect", plan, "--json").stdout)
+        ops = [s["op"] for s in info["profiles"][0]["steps"]]
         self.assertEqual(ops, ["FusedConv", "Flatten", "FusedMatMul"])
 
     def test_plan_runs_and_matches_numpy(self):
