@@ -75,11 +75,12 @@ Tensor tensor_from_doubles(DType dtype, const Shape& shape, const std::vector<do
   return t;
 }
 
-ir::Node* replace_chain(ir::Graph& graph, const std::vector<ir::Node*>& chain, OpKind op, std::string name,
+ir::Node* replace_chain(ir::Graph& graph, const std::vector<ir::Node*>& chain, OpKind op, const std::string& name,
                         std::vector<ir::Value*> inputs, ir::Value* result, Attributes attrs) {
+  const std::string kept_name = name;  // `name` may belong to a node of the chain
   for (ir::Node* n : chain) graph.remove_node(n);
   while (!inputs.empty() && !inputs.back()) inputs.pop_back();  // absent trailing optionals
-  return graph.add_node(op, name, std::move(inputs), {result}, std::move(attrs));
+  return graph.add_node(op, kept_name, std::move(inputs), {result}, std::move(attrs));
 }
 
 Status finish_rewrites(ir::Graph& graph) {

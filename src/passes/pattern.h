@@ -44,7 +44,7 @@ Tensor tensor_from_doubles(DType dtype, const Shape& shape, const std::vector<do
 // Removes `chain` (nodes whose outputs nobody outside the chain reads) and adds one node that
 // produces `result` (an output of the chain, so its name and its readers stay). The caller
 // re-sorts the graph.
-ir::Node* replace_chain(ir::Graph& graph, const std::vector<ir::Node*>& chain, OpKind op, std::string name,
+ir::Node* replace_chain(ir::Graph& graph, const std::vector<ir::Node*>& chain, OpKind op, const std::string& name,
                         std::vector<ir::Value*> inputs, ir::Value* result, Attributes attrs = {});
 
 // Re-sorts after a pass's rewrites, drops values nothing refers to any more and infers the
