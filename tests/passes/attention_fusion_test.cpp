@@ -71,6 +71,26 @@ TEST(AttentionFusion, MaskThatWouldGrowTheScoresStays) {
   EXPECT_FALSE(outcome.fired);
 }
 
+TEST(AttentionFusion, ScalesOnQueryAndKeyMultiply) {
+  auto build = [] {
+    GraphBuilder b("attention_qk_scale");
+    ir::Value* q = b.input("q", {kBatch, kHeads, kSeq, kHead});
+    ir::Value* k = b.input("k", {kBatch, kHeads, kSeq, kHead});
+    ir::Value* v = b.input("v", {kBatch, kHeads, kSeq, kHead});
+    ir::Value* q_scaled = b.op(OpKind::Div, "q_scale", {q, b.scalar("q_c", 2.0)});
+    ir::Value* k_scaled = b.op(OpKind::Mul, "k_scale", {k, b.scalar("k_c", 0.25)});
+    ir::Value* k_t = b.op(OpKind::Transpose, "k_t", {k_scaled}, attrs_of({{"perm", std::vector<int64_t>{0, 1, 3, 2}}}));
+    ir::Value* p = b.op(OpKind::Softmax, "softmax", {b.op(OpKind::MatMul, "qk", {q_scaled, k_t})});
+    b.output(b.op(OpKind::MatMul, "context", {p, v}));
+    return b.take();
+  };
+  auto outcome = testing::run_pass(build, fuse_attention, kSeed);
+  ASSERT_TRUE(outcome.failure.empty()) << outcome.failure;
+  EXPECT_TRUE(outcome.fired);
+  EXPECT_NE(outcome.text.find("= ScaledDotProductAttention(%q, %k, %v) {scale=0.125}"), std::string::npos) << outcome.text;
+  EXPECT_LE(outcome.max_error, kTolerance);
+}
+
 TEST(AttentionFusion, ScaleOnQueryAndNoMask) {
   auto build = [] {
     GraphBuilder b("attention_q_scale");
