@@ -51,6 +51,8 @@ bench() {
   local plan="$1" name="$2" threads="$3"
   "${kiln}" bench "${plan}" --duration 5 --warmup 1 --threads "${threads}" --export-json "${results}/${name}.json" \
     > "${results}/${name}.txt" 2>&1 || { log "BENCH FAILED: ${name}"; tail -3 "${results}/${name}.txt" | tee -a "${table}"; return 1; }
+  # Where the time goes, per step (events between steps, no graph replay).
+  "${kiln}" bench "${plan}" --iterations 3 --duration 0 --warmup 0 --dump-profile > "${results}/profile_${name}.txt" 2>&1 || true
   "${python}" - "${results}/${name}.json" "${name}" <<'PY' | tee -a "${table}"
 import json, sys
 r = json.load(open(sys.argv[1]))

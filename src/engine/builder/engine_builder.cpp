@@ -282,7 +282,8 @@ Status build_profile(ir::Graph graph, const InputShapes& shapes, BuildContext& c
         for (const backends::Tactic& t : tactics) {
           auto kernel = picked->prepare(desc, t.id);
           if (!kernel.ok()) continue;  // a tactic that cannot run this shape is not a candidate
-          auto ms = time_kernel(*device, **kernel, desc, options.timing_iterations);
+          // Slower than twice the best so far after one run: not worth timing precisely.
+          auto ms = time_kernel(*device, **kernel, desc, options.timing_iterations, any ? 2 * best_ms : 0);
           if (!ms.ok()) continue;
           if (!any || *ms < best_ms) {
             best = t;

@@ -10,7 +10,7 @@
 namespace kiln::engine {
 namespace {
 
-constexpr int kWarmupRuns = 2;
+constexpr int kWarmupRuns = 1;
 
 std::vector<uint8_t> timing_input(const backends::TensorDesc& desc, const Tensor* constant, std::mt19937& rng) {
   const size_t bytes = static_cast<size_t>(desc.shape.numel()) * dtype_size(desc.dtype);
@@ -49,7 +49,7 @@ struct TimingResources {
 }  // namespace
 
 Result<double> time_kernel(const backends::Device& device, const backends::Kernel& kernel,
-                           const backends::NodeDesc& node, int iterations) {
+                           const backends::NodeDesc& node, int iterations, double give_up_ms) {
   TimingResources res{device, {}};
   KILN_ASSIGN_OR_RETURN(res.stream, device.create_stream());
   KILN_ASSIGN_OR_RETURN(res.start, device.create_event());
@@ -91,6 +91,7 @@ Result<double> time_kernel(const backends::Device& device, const backends::Kerne
     KILN_RETURN_IF_ERROR(device.record_event(res.end, res.stream));
     KILN_RETURN_IF_ERROR(device.synchronize(res.stream));
     KILN_ASSIGN_OR_RETURN(double ms, device.elapsed_ms(res.start, res.end));
+    if (i == 0 && give_up_ms > 0 && ms > give_up_ms) return ms;
     times.push_back(ms);
   }
   std::nth_element(times.begin(), times.begin() + static_cast<std::ptrdiff_t>(times.size() / 2), times.end());
