@@ -42,7 +42,18 @@ def export_bert(out):
     mask = torch.ones(1, SEQ, dtype=torch.long)
     mask[:, SEQ - 37:] = 0  # some padding, so the mask matters
     path = os.path.join(out, "bert_large.onnx")
-    torch.onnx.export(model, (ids, mask), path, input_names=["input_ids", "attention_mask"],
+
+    class Encoder(torch.nn.Module):
+        # Keyword arguments only: newer transformers reject BertModel's inputs passed by position
+        # under tracing.
+        def __init__(self, bert):
+            super().__init__()
+            self.bert = bert
+
+        def forward(self, input_ids, attention_mask):
+            return self.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+
+    torch.onnx.export(Encoder(model), (ids, mask), path, input_names=["input_ids", "attention_mask"],
                       output_names=["hidden"], dynamic_axes={"input_ids": {0: "N"}, "attention_mask": {0: "N"},
                                                              "hidden": {0: "N"}},
                       opset_version=17, dynamo=False)
