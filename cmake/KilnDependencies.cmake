@@ -9,4 +9,6 @@ if(KILN_BUILD_TESTS)
   find_package(GTest REQUIRED)
 endif()
 find_package(PkgConfig REQUIRED)
-pkg_check_modules(LIBEVENT REQUIRED IMPORTED_TARGET libevent libevent_pthreads)  # kiln serve's HTTP front end
+pkg_check_modules(LIBEVENT REQUIRED IMPORTED_TARGET libevent libevent_pthreads libevent_openssl)  # kiln serve's HTTP front end (+TLS)
+find_package(OpenSSL REQUIRED)       # libssl-dev: TLS for kiln serve
+find_package(gRPC CONFIG REQUIRED)   # libgrpc++-dev + protobuf-compiler-grpc: kiln serve's gRPC front end

@@ -11,8 +11,12 @@ readonly PACKAGES=(
   # libraries
   libonnx-dev libprotobuf-dev protobuf-compiler libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libfmt-dev libspdlog-dev rapidjson-dev libdnnl-dev libevent-dev
+  # kiln serve: gRPC front end (grpc_cpp_plugin, grpc_python_plugin for the test stubs), TLS
+  libgrpc++-dev protobuf-compiler-grpc libssl-dev openssl
   # test peers: ONNX node tests, PyTorch reference models
   python3-onnx python3-numpy python3-torch python3-torchvision
+  # test peer: kiln serve's gRPC client
+  python3-grpcio
   # GPU bundles (scripts/gpu/package.sh): RUNPATH=$ORIGIN on copied binaries and libraries
   patchelf
 )

@@ -1,10 +1,14 @@
 // kiln serve: a KServe v2 / Triton-compatible inference server over a Triton-layout model
-// repository.
+// repository, on HTTP (KServe v2 REST, TF-Serving REST, metrics) and gRPC.
 #include <memory>
 #include <string>
 
 #include "commands.h"
+#include "serve_api_key.h"
+#include "serve_grpc.h"
 #include "serve_http.h"
+#include "serve_metrics.h"
+#include "serve_tls.h"
 #include "serving/inference_server.h"
 
 #ifndef KILN_VERSION
@@ -16,18 +20,28 @@ namespace {
 
 constexpr int kMaxPort = 65535;
 constexpr size_t kBytesPerMiB = 1u << 20;
+constexpr double kMaxGrpcMessageMib = 2047;  // gRPC counts message sizes in an int
 
 struct ServeOptions {
   std::string repository;
   int http_port = 8000;
+  int grpc_port = 8001;
   int metrics_port = 8002;
   std::string http_address = "127.0.0.1";
+  std::string grpc_address = "127.0.0.1";
   std::string control_mode = "none";
   double max_body_mib = 64;
+  double grpc_max_message_mib = 64;
   int io_timeout_seconds = 60;
+  int grpc_max_connection_age_seconds = 0;
+  int grpc_max_connection_age_grace_seconds = 5;
+  serve::TlsFiles tls;
+  std::string api_key_file;
 };
 
 Status run_server(const ServeOptions& options) {
+  KILN_RETURN_IF_ERROR(serve::check_tls_files(options.tls));
+  KILN_ASSIGN_OR_RETURN(serve::ApiKey api_key, serve::ApiKey::load(options.api_key_file));
   serving::ServerOptions server_options;
   server_options.repository = options.repository;
   server_options.control_mode =
@@ -37,15 +51,31 @@ Status run_server(const ServeOptions& options) {
     if (entry.state == "UNAVAILABLE") std::fprintf(stderr, "kiln serve: model '%s' not loaded: %s\n", entry.name.c_str(), entry.reason.c_str());
     if (entry.state == "READY") std::fprintf(stderr, "kiln serve: model '%s' version %s ready\n", entry.name.c_str(), entry.version.c_str());
   }
+  serve::ServeMetrics metrics;  // one set of counters for every transport
+  std::unique_ptr<serve::GrpcFrontEnd> grpc;
+  if (options.grpc_port != 0) {
+    serve::GrpcOptions grpc_options;
+    grpc_options.address = options.grpc_address;
+    grpc_options.port = static_cast<uint16_t>(options.grpc_port);
+    grpc_options.max_message_bytes = static_cast<size_t>(options.grpc_max_message_mib * kBytesPerMiB);
+    grpc_options.max_connection_age_seconds = options.grpc_max_connection_age_seconds;
+    grpc_options.max_connection_age_grace_seconds = options.grpc_max_connection_age_grace_seconds;
+    grpc_options.tls = options.tls;
+    grpc_options.server_version = KILN_VERSION;
+    KILN_ASSIGN_OR_RETURN(grpc, serve::GrpcFrontEnd::start(*server, metrics, api_key, grpc_options));
+  }
   serve::HttpOptions http;
   http.address = options.http_address;
   http.port = static_cast<uint16_t>(options.http_port);
   http.metrics_port = static_cast<uint16_t>(options.metrics_port);
   http.max_body_bytes = static_cast<size_t>(options.max_body_mib * kBytesPerMiB);
   http.io_timeout_seconds = options.io_timeout_seconds;
+  http.tls = options.tls;
   http.server_version = KILN_VERSION;
-  Status status = serve::run_http_server(*server, http);
+  // Returns after SIGINT/SIGTERM, once the accepted requests of both transports completed.
+  Status status = serve::run_http_server(*server, metrics, api_key, http);
   server->shutdown();
+  if (grpc) grpc->shutdown();
   return status;
 }
 
@@ -53,22 +83,41 @@ Status run_server(const ServeOptions& options) {
 
 Subcommand add_serve_command(CLI::App& parent) {
   auto options = std::make_shared<ServeOptions>();
-  CLI::App* app = parent.add_subcommand("serve", "Serve a Triton-layout model repository over KServe v2 HTTP");
+  CLI::App* app = parent.add_subcommand("serve", "Serve a Triton-layout model repository over KServe v2 HTTP and gRPC");
   app->add_option("--model-repository", options->repository, "Model repository directory")->required();
   app->add_option("--http-port", options->http_port, "HTTP port")->check(CLI::Range(1, kMaxPort))->capture_default_str();
+  app->add_option("--grpc-port", options->grpc_port, "gRPC port (KServe v2 GRPCInferenceService); 0 turns gRPC off")
+      ->check(CLI::Range(0, kMaxPort))
+      ->capture_default_str();
   app->add_option("--metrics-port", options->metrics_port, "Prometheus metrics port (GET /metrics); 0 turns metrics off")
       ->check(CLI::Range(0, kMaxPort))
       ->capture_default_str();
-  app->add_option("--http-address", options->http_address, "Address to listen on")->capture_default_str();
+  app->add_option("--http-address", options->http_address, "Address the HTTP listeners bind")->capture_default_str();
+  app->add_option("--grpc-address", options->grpc_address, "Address the gRPC listener binds")->capture_default_str();
   app->add_option("--model-control-mode", options->control_mode, "none: load everything at start; explicit: repository API")
       ->check(CLI::IsMember({"none", "explicit"}))
       ->capture_default_str();
   app->add_option("--http-max-body-mib", options->max_body_mib, "Largest request body accepted (MiB)")
       ->check(at_least(0.001, "0.001"))
       ->capture_default_str();
+  app->add_option("--grpc-max-message-mib", options->grpc_max_message_mib, "Largest gRPC request message accepted (MiB)")
+      ->check(CLI::Range(0.001, kMaxGrpcMessageMib))
+      ->capture_default_str();
   app->add_option("--http-timeout", options->io_timeout_seconds, "Seconds an idle client connection may stall")
       ->check(at_least(1, "1"))
       ->capture_default_str();
+  app->add_option("--grpc-max-connection-age", options->grpc_max_connection_age_seconds,
+                  "Seconds after which a gRPC connection is closed so clients rebalance; 0: no limit")
+      ->check(at_least(0, "0"))
+      ->capture_default_str();
+  app->add_option("--grpc-max-connection-age-grace", options->grpc_max_connection_age_grace_seconds,
+                  "Seconds in-flight gRPC calls get to finish when their connection ages out")
+      ->check(at_least(0, "0"))
+      ->capture_default_str();
+  app->add_option("--tls-cert", options->tls.cert_file, "PEM certificate chain: HTTP and gRPC then speak TLS only");
+  app->add_option("--tls-key", options->tls.key_file, "PEM private key of --tls-cert");
+  app->add_option("--api-key-file", options->api_key_file,
+                  "File whose first line is the API key the repository endpoints require (default: $KILN_API_KEY)");
   return {app, [options] { return run_server(*options); }};
 }
 

@@ -1,10 +1,13 @@
 #include "serve_http.h"
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <event2/thread.h>
+#include <openssl/ssl.h>
 
 #include <charconv>
 #include <csignal>
@@ -25,6 +28,7 @@ namespace {
 
 constexpr int kHttpOk = 200;
 constexpr int kHttpBadRequest = 400;
+constexpr int kHttpUnauthorized = 401;
 constexpr int kHttpNotFound = 404;
 constexpr int kHttpMethodNotAllowed = 405;
 constexpr int kHttpInternalError = 500;
@@ -82,7 +86,8 @@ Result<size_t> parse_header_length(const char* text, size_t body_size) {
 
 class HttpFrontEnd {
  public:
-  HttpFrontEnd(serving::InferenceServer& server, HttpOptions options) : server_(server), options_(std::move(options)) {}
+  HttpFrontEnd(serving::InferenceServer& server, ServeMetrics& metrics, const ApiKey& api_key, HttpOptions options)
+      : server_(server), metrics_(metrics), api_key_(api_key), options_(std::move(options)) {}
   ~HttpFrontEnd() {
     if (drain_thread_.joinable()) drain_thread_.join();
     for (event* e : events_) event_free(e);
@@ -97,8 +102,13 @@ class HttpFrontEnd {
     if (!base_) return internal_error("cannot create the libevent event loop");
     http_ = evhttp_new(base_);
     if (!http_) return internal_error("cannot create the HTTP server");
+    if (options_.tls.enabled()) {
+      Result<SslContext> context = make_server_ssl_context(options_.tls);
+      if (!context.ok()) return context.status();
+      ssl_context_ = std::move(context).value();
+    }
+    configure_listener(http_);
     evhttp_set_max_body_size(http_, static_cast<ev_ssize_t>(options_.max_body_bytes));
-    evhttp_set_timeout(http_, options_.io_timeout_seconds);
     evhttp_set_allowed_methods(http_, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
     evhttp_set_gencb(http_, &HttpFrontEnd::on_request, this);
     if (evhttp_bind_socket(http_, options_.address.c_str(), options_.port) != 0) {
@@ -114,24 +124,43 @@ class HttpFrontEnd {
       events_.push_back(e);
     }
     event_add(replies_ready_, nullptr);
-    std::fprintf(stderr, "kiln serve: listening on http://%s:%u\n", options_.address.c_str(), options_.port);
+    std::fprintf(stderr, "kiln serve: listening on %s://%s:%u\n", scheme(), options_.address.c_str(), options_.port);
     event_base_dispatch(base_);
     return {};
   }
 
  private:
+  const char* scheme() const { return ssl_context_ ? "https" : "http"; }
+
+  // Both listeners: the idle timeout that closes stalled (slow-loris) connections, the header
+  // size limit and, with TLS, an OpenSSL bufferevent for every accepted connection.
+  void configure_listener(evhttp* listener) {
+    evhttp_set_timeout(listener, options_.io_timeout_seconds);
+    evhttp_set_max_headers_size(listener, static_cast<ev_ssize_t>(options_.max_header_bytes));
+    if (ssl_context_) evhttp_set_bevcb(listener, &HttpFrontEnd::make_tls_bufferevent, this);
+  }
+
+  static bufferevent* make_tls_bufferevent(event_base* base, void* self) {
+    SSL* ssl = SSL_new(static_cast<HttpFrontEnd*>(self)->ssl_context_.get());
+    if (!ssl) return nullptr;
+    bufferevent* bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+    // Clients commonly close without a TLS close_notify; that is an end of stream, not an error.
+    if (bev) bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+    return bev;
+  }
+
   // Metrics get their own listener, as in Triton, so scrapers never queue behind inference.
   Status start_metrics_listener() {
     metrics_http_ = evhttp_new(base_);
     if (!metrics_http_) return internal_error("cannot create the metrics HTTP server");
-    evhttp_set_timeout(metrics_http_, options_.io_timeout_seconds);
+    configure_listener(metrics_http_);
     evhttp_set_allowed_methods(metrics_http_, EVHTTP_REQ_GET);
     evhttp_set_gencb(metrics_http_, &HttpFrontEnd::on_metrics_request, this);
     if (evhttp_bind_socket(metrics_http_, options_.address.c_str(), options_.metrics_port) != 0) {
       return unavailable("cannot listen for metrics on " + options_.address + ":" + std::to_string(options_.metrics_port) +
                          " (is the port in use?)");
     }
-    std::fprintf(stderr, "kiln serve: metrics on http://%s:%u/metrics\n", options_.address.c_str(), options_.metrics_port);
+    std::fprintf(stderr, "kiln serve: metrics on %s://%s:%u/metrics\n", scheme(), options_.address.c_str(), options_.metrics_port);
     return {};
   }
 
@@ -300,6 +329,11 @@ class HttpFrontEnd {
 
   void route_repository(evhttp_request* request, const std::vector<std::string>& parts, bool is_post) {
     if (!is_post) return send_now(request, kHttpMethodNotAllowed, encode_error("repository requests use POST"));
+    const char* authorization = evhttp_find_header(evhttp_request_get_input_headers(request), kAuthorizationHeader);
+    if (!api_key_.accepts(authorization ? authorization : "")) {
+      evhttp_add_header(evhttp_request_get_output_headers(request), "WWW-Authenticate", "Bearer");
+      return send_now(request, kHttpUnauthorized, encode_error(kUnauthenticatedMessage));
+    }
     if (parts.size() == 3 && parts[2] == "index") {
       Result<bool> ready_only = decode_index_ready_flag(body_of(request));
       if (!ready_only.ok()) return reply_status(request, ready_only.status());
@@ -349,11 +383,13 @@ class HttpFrontEnd {
   }
 
   serving::InferenceServer& server_;
+  ServeMetrics& metrics_;
+  const ApiKey& api_key_;
   HttpOptions options_;
+  SslContext ssl_context_{nullptr, SSL_CTX_free};
   event_base* base_ = nullptr;
   evhttp* http_ = nullptr;
   evhttp* metrics_http_ = nullptr;
-  ServeMetrics metrics_;
   event* replies_ready_ = nullptr;
   std::vector<event*> events_;
   std::thread drain_thread_;
@@ -364,8 +400,8 @@ class HttpFrontEnd {
 
 }  // namespace
 
-Status run_http_server(serving::InferenceServer& server, const HttpOptions& options) {
-  HttpFrontEnd front(server, options);
+Status run_http_server(serving::InferenceServer& server, ServeMetrics& metrics, const ApiKey& api_key, const HttpOptions& options) {
+  HttpFrontEnd front(server, metrics, api_key, options);
   return front.run();
 }
 

@@ -8,6 +8,9 @@
 #include <string>
 
 #include "kiln/status.h"
+#include "serve_api_key.h"
+#include "serve_metrics.h"
+#include "serve_tls.h"
 #include "serving/inference_server.h"
 
 namespace kiln::cli::serve {
@@ -16,13 +19,16 @@ struct HttpOptions {
   std::string address = "127.0.0.1";
   uint16_t port = 8000;
   uint16_t metrics_port = 8002;  // Prometheus /metrics; 0: off
-  size_t max_body_bytes = 64u << 20;
+  size_t max_body_bytes = 64u << 20;     // larger bodies get 413
+  size_t max_header_bytes = 64u << 10;   // request line and headers together
   int io_timeout_seconds = 60;  // slow clients: an idle read or write beyond this closes the connection
+  TlsFiles tls;  // enabled: both listeners (API and metrics) speak HTTPS only
   std::string server_version;
 };
 
 // Serves until SIGINT or SIGTERM, then stops accepting inference, completes the accepted
 // requests and returns.
-Status run_http_server(serving::InferenceServer& server, const HttpOptions& options);
+// Requests to the repository API need `api_key` (401 otherwise).
+Status run_http_server(serving::InferenceServer& server, ServeMetrics& metrics, const ApiKey& api_key, const HttpOptions& options);
 
 }  // namespace kiln::cli::serve

@@ -9,8 +9,10 @@
 
 #include <cmath>
 #include <limits>
+#include <optional>
 
 #include "kiln/float_types.h"
+#include "serve_protocol.h"
 #include "serving/datatype.h"
 
 namespace kiln::cli::serve {
@@ -155,10 +157,14 @@ Status decode_infer_request(const InferBody& body, serving::InferenceRequest& re
   if (auto params = doc.FindMember("parameters"); params != doc.MemberEnd() && params->value.IsObject()) {
     for (const auto& p : params->value.GetObject()) {
       const std::string key = p.name.GetString();
-      if (key == "priority" && p.value.IsUint()) request.priority = p.value.GetUint();
-      if (key == "timeout" && p.value.IsUint64()) request.timeout_us = p.value.GetUint64();
       if (key == "binary_data_output" && p.value.IsBool()) binary_outputs_by_default = p.value.GetBool();
-      if (p.value.IsString()) request.parameters[key] = p.value.GetString();
+      std::optional<ParameterValue> value;
+      if (p.value.IsBool()) value = p.value.GetBool();
+      else if (p.value.IsUint64()) value = p.value.GetUint64();
+      else if (p.value.IsInt64()) value = p.value.GetInt64();
+      else if (p.value.IsNumber()) value = p.value.GetDouble();
+      else if (p.value.IsString()) value = std::string(p.value.GetString(), p.value.GetStringLength());
+      if (value) KILN_RETURN_IF_ERROR(apply_request_parameter(key, *value, request));
     }
   }
   auto inputs = doc.FindMember("inputs");
@@ -280,11 +286,11 @@ std::string encode_server_metadata(const std::string& version) {
   rapidjson::StringBuffer buffer;
   JsonWriter w(buffer);
   w.StartObject();
-  write_json_string(w, "name", "kiln");
+  write_json_string(w, "name", kServerName);
   write_json_string(w, "version", version);
   w.Key("extensions");
   w.StartArray();
-  for (const char* extension : {"binary_tensor_data", "model_configuration", "model_repository", "statistics"}) w.String(extension);
+  for (const char* extension : kServerExtensions) w.String(extension);
   w.EndArray();
   w.EndObject();
   return buffer.GetString();

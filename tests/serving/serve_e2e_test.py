@@ -169,7 +169,7 @@ def main():
         make_repository(root, source_dir)
         port = free_port()
         metrics_port = free_port()
-        proc = subprocess.Popen([kiln, "serve", "--model-repository", root, "--http-port", str(port),
+        proc = subprocess.Popen([kiln, "serve", "--model-repository", root, "--http-port", str(port), "--grpc-port", "0",
                                  "--metrics-port", str(metrics_port),
                                  "--http-max-body-mib", str(MAX_BODY_MIB)],
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT)

@@ -1,0 +1,25 @@
+// KServe v2 gRPC messages <-> kiln's transport-independent serving types. Protocol only: the
+// gRPC plumbing (service, threads, credentials) lives in serve_grpc.cpp.
+#pragma once
+
+#include <vector>
+
+#include "grpc_service.pb.h"
+#include "kiln/status.h"
+#include "serving/inference.h"
+#include "serving/inference_server.h"
+
+namespace kiln::cli::serve {
+
+// Fills `request` (id, inputs, outputs, parameters; the caller sets model name and version).
+// Raw input contents are moved out of `message`, not copied, and the tensors own them, so the
+// message may be reused or destroyed right after this returns.
+Status decode_model_infer_request(inference::ModelInferRequest& message, serving::InferenceRequest& request);
+
+// Outputs always travel as raw_output_contents, one per output in order, as Triton answers.
+void encode_model_infer_response(const serving::InferenceResponse& response, inference::ModelInferResponse& message);
+void encode_model_metadata(const serving::ModelMetadata& metadata, inference::ModelMetadataResponse& message);
+void encode_statistics(const std::vector<serving::VersionStatistics>& stats, inference::ModelStatisticsResponse& message);
+void encode_repository_index(const std::vector<serving::RepositoryEntry>& entries, inference::RepositoryIndexResponse& message);
+
+}  // namespace kiln::cli::serve
