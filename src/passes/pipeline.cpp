@@ -24,8 +24,9 @@ namespace kiln::passes {
 namespace {
 
 // Folding one shape chain can make the next one static (a folded Reshape target gives its
-// output a static shape, whose Shape then folds). Real models need two or three rounds.
-constexpr int kMaxFoldRounds = 8;
+// output a static shape, whose Shape then folds): a transformer folds about one layer per round,
+// so the stage repeats until nothing fires; the cap only guards against a pass that never settles.
+constexpr int kMaxFoldRounds = 256;
 
 // Passes in a stage run in order; a repeated stage runs again while any of its passes fired.
 struct Stage {

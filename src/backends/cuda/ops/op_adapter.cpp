@@ -35,6 +35,8 @@ const AdapterTable& adapter_table() {
     register_split_ops(t);
     register_cast_ops(t);
     register_where_ops(t);
+    register_logical_ops(t);
+    register_expand_ops(t);
     register_attention_ops(t);
     return t;
   }();

@@ -67,6 +67,8 @@ void register_concat_ops(AdapterTable& table);
 void register_split_ops(AdapterTable& table);
 void register_cast_ops(AdapterTable& table);
 void register_where_ops(AdapterTable& table);
+void register_logical_ops(AdapterTable& table);
+void register_expand_ops(AdapterTable& table);
 void register_attention_ops(AdapterTable& table);
 
 // A kernel made of a closure: adapters capture their prepared state (plans, shapes) by value.
