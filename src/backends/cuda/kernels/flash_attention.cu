@@ -4,8 +4,7 @@
 // exponentials) and the output accumulator all stay in registers: the accumulator layout of
 // m16n8k16 (lane = 4 * row + column pair) is the A-operand layout of the next product, so the
 // probabilities feed P V without leaving registers. K is staged in shared memory row-major, V
-// transposed, so every operand fragment is one 32-bit shared load; the next K/V tile is loaded into registers
-// while the current one is multiplied.
+// transposed, so every operand fragment is one 32-bit shared load.
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
@@ -70,7 +69,7 @@ __device__ __forceinline__ void load_rows(const T* __restrict__ src, int64_t row
   }
 }
 
-// The same rows stored transposed: tile[d][r] (the path without register prefetch).
+// The same rows stored transposed: tile[d][r].
 template <class T, int D>
 __device__ __forceinline__ void load_rows_transposed(const T* __restrict__ src, int64_t row0, int64_t rows,
                                                      T (*tile)[kBlockKeys + kPad]) {
@@ -84,42 +83,6 @@ __device__ __forceinline__ void load_rows_transposed(const T* __restrict__ src, 
     for (int e = 0; e < kVectorElems; ++e) tile[c + e][r] = elems[e];
   }
 }
-
-// The next K/V tile travels through registers: its loads are issued before the current tile's
-// math and land in shared memory after it, so their latency hides behind the tensor cores.
-template <class T, int D>
-struct TilePrefetch {
-  static constexpr int kVectorsPerRow = D / kVectorElems;
-  static constexpr int kPerThread = kBlockKeys * kVectorsPerRow / kThreads;
-  uint4 k[kPerThread];
-  uint4 v[kPerThread];
-
-  __device__ __forceinline__ void load(const T* __restrict__ k_src, const T* __restrict__ v_src, int64_t row0, int64_t rows) {
-#pragma unroll
-    for (int j = 0; j < kPerThread; ++j) {
-      const int i = static_cast<int>(threadIdx.x) + j * kThreads;
-      const int r = i / kVectorsPerRow, c = (i % kVectorsPerRow) * kVectorElems;
-      k[j] = v[j] = make_uint4(0, 0, 0, 0);
-      if (row0 + r < rows) {
-        k[j] = *reinterpret_cast<const uint4*>(k_src + (row0 + r) * D + c);
-        v[j] = *reinterpret_cast<const uint4*>(v_src + (row0 + r) * D + c);
-      }
-    }
-  }
-
-  // K row-major, V transposed (vt_tile[d][key]).
-  __device__ __forceinline__ void store(T (*k_tile)[D + kPad], T (*vt_tile)[kBlockKeys + kPad]) const {
-#pragma unroll
-    for (int j = 0; j < kPerThread; ++j) {
-      const int i = static_cast<int>(threadIdx.x) + j * kThreads;
-      const int r = i / kVectorsPerRow, c = (i % kVectorsPerRow) * kVectorElems;
-      *reinterpret_cast<uint4*>(&k_tile[r][c]) = k[j];
-      const T* elems = reinterpret_cast<const T*>(&v[j]);
-#pragma unroll
-      for (int e = 0; e < kVectorElems; ++e) vt_tile[c + e][r] = elems[e];
-    }
-  }
-};
 
 template <class T, int D>
 __global__ void __launch_bounds__(kThreads) flash_attention_kernel(AttentionArgs args) {
@@ -167,23 +130,11 @@ __global__ void __launch_bounds__(kThreads) flash_attention_kernel(AttentionArgs
   float row_max[2] = {-INFINITY, -INFINITY};
   float row_sum[2] = {0.0f, 0.0f};  // this lane's share; the quad's shares add up at the end
 
-  // Register prefetch only where it fits: at D = 128 the staged tile would push the kernel past
-  // 255 registers into spills.
-  constexpr bool kPrefetch = D == 64;
-  TilePrefetch<T, D> next;
-  if constexpr (kPrefetch) next.load(k, v, 0, args.seq_k);
   for (int64_t kv0 = 0; kv0 < args.seq_k; kv0 += kBlockKeys) {
     __syncthreads();  // every warp is done with the previous tiles (and with the staged Q)
-    if constexpr (kPrefetch) {
-      next.store(k_tile, vt_tile);
-    } else {
-      load_rows<T, D>(k, kv0, args.seq_k, k_tile);
-      load_rows_transposed<T, D>(v, kv0, args.seq_k, vt_tile);
-    }
+    load_rows<T, D>(k, kv0, args.seq_k, k_tile);
+    load_rows_transposed<T, D>(v, kv0, args.seq_k, vt_tile);
     __syncthreads();
-    if constexpr (kPrefetch) {
-      if (kv0 + kBlockKeys < args.seq_k) next.load(k, v, kv0 + kBlockKeys, args.seq_k);
-    }
 
     float s[kKeyTiles][4];
 #pragma unroll
