@@ -1,26 +1,23 @@
 #include "backends/cuda/ops/fused_activation.h"
 
-#include <cmath>
+#include "core/fused_activation.h"
 
 namespace kiln::cuda {
-namespace {
-constexpr float kLeakyReluDefaultAlpha = 0.01f;
-}  // namespace
 
 Result<ActivationChoice> fused_activation(const Attributes& attrs) {
-  const std::string name = attrs.get_string("activation", "");
-  if (name.empty()) return ActivationChoice{UnaryOp::kIdentity};
-  if (name == "Relu") return ActivationChoice{UnaryOp::kRelu};
-  if (name == "Sigmoid") return ActivationChoice{UnaryOp::kSigmoid};
-  if (name == "Tanh") return ActivationChoice{UnaryOp::kTanh};
-  if (name == "HardSwish") return ActivationChoice{UnaryOp::kHardSwish};
-  if (name == "Gelu") return ActivationChoice{UnaryOp::kGeluErf};
-  if (name == "GeluTanh") return ActivationChoice{UnaryOp::kGeluTanh};
-  if (name == "LeakyRelu") return ActivationChoice{UnaryOp::kLeakyRelu, {attrs.get_float("activation_alpha", kLeakyReluDefaultAlpha), 0.0f}};
-  if (name == "Clip") {
-    return ActivationChoice{UnaryOp::kClip, {attrs.get_float("activation_min", -INFINITY), attrs.get_float("activation_max", INFINITY)}};
+  KILN_ASSIGN_OR_RETURN(const FusedActivationSpec spec, decode_fused_activation(attrs));
+  switch (spec.kind) {
+    case FusedActivation::kNone: return ActivationChoice{UnaryOp::kIdentity};
+    case FusedActivation::kRelu: return ActivationChoice{UnaryOp::kRelu};
+    case FusedActivation::kSigmoid: return ActivationChoice{UnaryOp::kSigmoid};
+    case FusedActivation::kTanh: return ActivationChoice{UnaryOp::kTanh};
+    case FusedActivation::kHardSwish: return ActivationChoice{UnaryOp::kHardSwish};
+    case FusedActivation::kGelu: return ActivationChoice{UnaryOp::kGeluErf};
+    case FusedActivation::kGeluTanh: return ActivationChoice{UnaryOp::kGeluTanh};
+    case FusedActivation::kLeakyRelu: return ActivationChoice{UnaryOp::kLeakyRelu, {spec.alpha, 0.0f}};
+    case FusedActivation::kClip: return ActivationChoice{UnaryOp::kClip, {spec.min, spec.max}};
   }
-  return unimplemented("unknown fused activation '" + name + "'");
+  return unimplemented("fused activation " + fused_activation_name(spec.kind));
 }
 
 }  // namespace kiln::cuda

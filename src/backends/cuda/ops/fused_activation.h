@@ -1,4 +1,5 @@
-// The `activation` attribute of the fused ops (docs/fused-ops.md) as a UnaryOp.
+// The `activation` attribute of the fused ops (docs/fused-ops.md; decoded by
+// core/fused_activation.h) as the UnaryOp the CUDA kernels apply.
 #pragma once
 
 #include "backends/cuda/kernels/elementwise.h"
