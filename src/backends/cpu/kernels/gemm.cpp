@@ -1,5 +1,5 @@
 // Gemm (Y = alpha * op(A) op(B) + beta * C) through oneDNN matmul. C of shape [N] / [1, N] with
-// beta 1 becomes the primitive's bias; any other C is broadcast into Y first and added by a sum
+// alpha and beta 1 becomes the primitive's bias; any other C is broadcast into Y first and added by a sum
 // post-op scaled by beta.
 #include <string>
 #include <vector>
@@ -50,8 +50,9 @@ Result<GemmPlan> gemm_plan(const NodeDesc& node) {
     const int64_t rows = c.rank() == kMatrixRank ? c[0] : 1;
     const int64_t cols = c.rank() >= 1 ? c[c.rank() - 1] : 1;
     if ((rows != 1 && rows != p.m) || (cols != 1 && cols != p.n)) return invalid_argument("Gemm: C does not broadcast");
-    // The bias is added after the output scale, so it is exact only when alpha does not scale it.
-    if (rows == 1 && cols == p.n && beta == 1.0f) {
+    // oneDNN's output scale multiplies the bias too, so C is the bias only when neither scale
+    // applies.
+    if (rows == 1 && cols == p.n && beta == 1.0f && s.alpha == 1.0f) {
       p.c_as_bias = true;
       s.bias_dims = {1, p.n};
     } else {
