@@ -45,3 +45,22 @@ TEST(CpuPool, GlobalAveragePoolMatchesReference) {
 
 }  // namespace
 }  // namespace kiln::backends::cpu::testing
+
+namespace kiln::backends::cpu::testing {
+namespace {
+
+TEST(CpuBatchNorm, InferenceMatchesReference) {
+  for (const Shape& s : {Shape{2, 16, 7, 9}, Shape{1, 5, 33}}) {
+    const Shape c{s[1]};
+    OpCase bn;
+    bn.op = OpKind::BatchNormalization;
+    bn.inputs = {random_tensor(s, 1), random_tensor(c, 2), random_tensor(c, 3), random_tensor(c, 4),
+                 random_tensor(c, 5, 0.1f, 2.0f)};
+    bn.constant_inputs = {1, 2, 3, 4};
+    bn.attrs.set("epsilon", 1e-3f);
+    expect_matches_reference(bn, kElementwiseTolerance, "BatchNormalization " + s.to_string());
+  }
+}
+
+}  // namespace
+}  // namespace kiln::backends::cpu::testing

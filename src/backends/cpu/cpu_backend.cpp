@@ -15,6 +15,7 @@ const CpuKernelTable& cpu_kernel_table() {
     register_matmul_kernels(t);
     register_gemm_kernels(t);
     register_pool_kernels(t);
+    register_batch_norm_kernels(t);
     register_elementwise_binary_kernels(t);
     register_elementwise_unary_kernels(t);
     register_softmax_kernels(t);

@@ -43,6 +43,7 @@ void register_conv_kernels(CpuKernelTable& table);
 void register_matmul_kernels(CpuKernelTable& table);
 void register_gemm_kernels(CpuKernelTable& table);
 void register_pool_kernels(CpuKernelTable& table);
+void register_batch_norm_kernels(CpuKernelTable& table);
 void register_elementwise_binary_kernels(CpuKernelTable& table);
 void register_elementwise_unary_kernels(CpuKernelTable& table);
 void register_softmax_kernels(CpuKernelTable& table);
