@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# The CPU benchmark, one script, one run: ResNet-50 (batch 1 and 16) and BERT-base (seq 128,
+# batch 1 and 8) on kiln's CPU backend, onnxruntime (CPU EP, from npm's onnxruntime-node) and
+# PyTorch eager, at the same thread count, interleaved round by round so that load from other
+# processes hits all three alike. Writes results.csv, results.json and ratios.svg to the output
+# folder and prints the table (throughput ratios against the anchors of the same run).
+#
+#   bench/cpu/run.sh [--threads N] [--rounds R] [--iterations N] [--warmup N] [--out DIR] [--build DIR]
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "${here}/../.." && pwd)"
+threads="$(nproc)"
+rounds=3
+iterations=10
+warmup=3
+out="${root}/build/bench-cpu"
+build="${root}/build"
+python=/usr/bin/python3  # Debian's: it has numpy, torch and torchvision
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --threads) threads="$2"; shift 2 ;;
+    --rounds) rounds="$2"; shift 2 ;;
+    --iterations) iterations="$2"; shift 2 ;;
+    --warmup) warmup="$2"; shift 2 ;;
+    --out) out="$2"; shift 2 ;;
+    --build) build="$2"; shift 2 ;;
+    *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+mkdir -p "${out}"
+models="${out}/models"
+
+# onnxruntime: the npm package ships libonnxruntime; --ignore-scripts skips its download hooks.
+readonly ort_version=1.30.0
+if [[ ! -d "${here}/.deps/node_modules/onnxruntime-node" ]]; then
+  if ! npm ping >/dev/null 2>&1; then
+    echo "run.sh: the npm registry is not reachable; cannot install onnxruntime-node" >&2
+    exit 1
+  fi
+  mkdir -p "${here}/.deps"
+  (cd "${here}/.deps" && npm install --ignore-scripts --no-audit --no-fund "onnxruntime-node@${ort_version}")
+fi
+
+# kiln: the runtime's `kiln bench --backend cpu` once it exists; until then the bench/ harness
+# kiln_cpu_bench (same passes, CPU kernels, reference fallback), which prints the same JSON.
+ninja -C "${build}" kiln_cpu_bench >/dev/null
+kiln_bench="${build}/bench/cpu/kiln_cpu_bench"
+
+if [[ ! -f "${models}/bert_base_b8_expected.npy" || ! -f "${models}/resnet50_b16_expected.npy" ]]; then
+  "${python}" "${here}/export_models.py" "${models}" 1 8 16
+fi
+
+csv="${out}/results.csv"
+echo "model,batch,round,engine,median_ms,mean_ms,max_rel_error" > "${csv}"
+field() { "${python}" -c "import json,sys; print(json.loads(sys.argv[1]).get(sys.argv[2], ''))" "$1" "$2"; }
+record() {  # model batch round engine json
+  echo "$1,$2,$3,$4,$(field "$5" median_ms),$(field "$5" mean_ms),$(field "$5" max_rel_error)" >> "${csv}"
+}
+
+run_case() {  # model batch
+  local model="$1" batch="$2" onnx="${models}/$1.onnx" prefix="${models}/$1_b$2"
+  local kiln_inputs=() ort_inputs=()
+  if [[ "${model}" == resnet50 ]]; then
+    kiln_inputs=(--input "input=${prefix}_input.npy")
+    ort_inputs=("input=${prefix}_input.npy")
+  else
+    kiln_inputs=(--input "input_ids=${prefix}_input_ids.npy" --input "attention_mask=${prefix}_attention_mask.npy")
+    ort_inputs=("input_ids=${prefix}_input_ids.npy" "attention_mask=${prefix}_attention_mask.npy")
+  fi
+  for round in $(seq 1 "${rounds}"); do
+    local j
+    j="$("${kiln_bench}" "${onnx}" "${kiln_inputs[@]}" --expect "${prefix}_expected.npy" --threads "${threads}" \
+          --warmup "${warmup}" --iterations "${iterations}")"
+    record "${model}" "${batch}" "${round}" kiln "${j}"
+    echo "  ${model} b${batch} round ${round} kiln: ${j}" >&2
+    j="$(node "${here}/ort_bench.js" "${onnx}" "${threads}" "${warmup}" "${iterations}" "${ort_inputs[@]}")"
+    record "${model}" "${batch}" "${round}" onnxruntime "${j}"
+    j="$("${python}" "${here}/torch_bench.py" "${model}" "${batch}" "${threads}" "${warmup}" "${iterations}" "${models}")"
+    record "${model}" "${batch}" "${round}" pytorch "${j}"
+  done
+}
+
+echo "run.sh: ${threads} threads, ${rounds} rounds x ${iterations} iterations (after ${warmup} warm-up) per engine" >&2
+run_case resnet50 1
+run_case resnet50 16
+run_case bert_base 1
+run_case bert_base 8
+
+"${python}" "${here}/summarize.py" "${csv}" "${out}" "${threads}"
