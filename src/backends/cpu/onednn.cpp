@@ -2,6 +2,8 @@
 
 #include <omp.h>
 
+#include "core/fused_activation.h"
+
 namespace kiln::backends::cpu {
 
 const dnnl::engine& cpu_engine() {
@@ -28,36 +30,32 @@ struct Eltwise {
   float beta = 0.0f;
 };
 
-// The eltwise for an activation name; algorithm undef for "" and for names oneDNN lacks.
-Eltwise eltwise_for(const Attributes& attrs) {
-  const std::string name = attrs.get_string("activation", "");
+// The oneDNN eltwise computing each fused activation (same definitions: HardSwish is
+// x * relu6(x + 3) / 6 in both, Clip is clip_v2's [alpha, beta]).
+Result<Eltwise> eltwise_for(const Attributes& attrs) {
+  KILN_ASSIGN_OR_RETURN(FusedActivationSpec spec, decode_fused_activation(attrs));
   using A = dnnl::algorithm;
-  if (name == "Relu") return {A::eltwise_relu};
-  if (name == "LeakyRelu") return {A::eltwise_relu, attrs.get_float("activation_alpha", 0.01f)};
-  if (name == "Sigmoid") return {A::eltwise_logistic};
-  if (name == "Tanh") return {A::eltwise_tanh};
-  if (name == "Gelu") return {A::eltwise_gelu_erf};
-  if (name == "GeluTanh") return {A::eltwise_gelu_tanh};
-  if (name == "HardSwish") return {A::eltwise_hardswish};
-  if (name == "Clip") {
-    return {A::eltwise_clip_v2, attrs.get_float("activation_min", -3.402823466e38f),
-            attrs.get_float("activation_max", 3.402823466e38f)};
+  switch (spec.kind) {
+    case FusedActivation::kNone: return Eltwise{};
+    case FusedActivation::kRelu: return Eltwise{A::eltwise_relu};
+    case FusedActivation::kLeakyRelu: return Eltwise{A::eltwise_relu, spec.alpha};
+    case FusedActivation::kSigmoid: return Eltwise{A::eltwise_logistic};
+    case FusedActivation::kTanh: return Eltwise{A::eltwise_tanh};
+    case FusedActivation::kGelu: return Eltwise{A::eltwise_gelu_erf};
+    case FusedActivation::kGeluTanh: return Eltwise{A::eltwise_gelu_tanh};
+    case FusedActivation::kHardSwish: return Eltwise{A::eltwise_hardswish};
+    case FusedActivation::kClip: return Eltwise{A::eltwise_clip_v2, spec.min, spec.max};
   }
-  return {};
+  return unimplemented("activation has no oneDNN eltwise");
 }
 
 }  // namespace
 
-bool activation_supported(const Attributes& attrs) {
-  return attrs.get_string("activation", "").empty() || eltwise_for(attrs).algorithm != dnnl::algorithm::undef;
-}
+bool activation_supported(const Attributes& attrs) { return eltwise_for(attrs).ok(); }
 
 Status append_activation(const Attributes& attrs, dnnl::post_ops& ops) {
-  if (attrs.get_string("activation", "").empty()) return Status::ok_status();
-  const Eltwise e = eltwise_for(attrs);
-  if (e.algorithm == dnnl::algorithm::undef)
-    return unimplemented("activation '" + attrs.get_string("activation", "") + "' has no oneDNN eltwise");
-  ops.append_eltwise(1.0f, e.algorithm, e.alpha, e.beta);
+  KILN_ASSIGN_OR_RETURN(Eltwise e, eltwise_for(attrs));
+  if (e.algorithm != dnnl::algorithm::undef) ops.append_eltwise(1.0f, e.algorithm, e.alpha, e.beta);
   return Status::ok_status();
 }
 

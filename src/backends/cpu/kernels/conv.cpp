@@ -249,6 +249,7 @@ class ConvKernel final : public Kernel {
 void register_conv_kernels(CpuKernelTable& table) {
   const CpuOp conv{conv_supported, ConvKernel::make, conv_tactics};
   table.add(OpKind::Conv, conv);
+  table.add(OpKind::FusedConv, conv);
 }
 
 }  // namespace kiln::backends::cpu

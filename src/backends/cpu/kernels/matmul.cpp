@@ -123,6 +123,7 @@ class MatmulKernel final : public Kernel {
 
 void register_matmul_kernels(CpuKernelTable& table) {
   table.add(OpKind::MatMul, {matmul_supported, MatmulKernel::make});
+  table.add(OpKind::FusedMatMul, {matmul_supported, MatmulKernel::make});
 }
 
 }  // namespace kiln::backends::cpu
