@@ -2,7 +2,8 @@
 """Exports the two benchmark models to ONNX (opset 17, dynamic batch) with seeded random weights,
 and for each batch size writes seeded inputs and PyTorch's outputs as .npy:
   resnet50.onnx  (torchvision ResNet-50)          input  [B, 3, 224, 224]
-  bert_base.onnx (BERT-base encoder in torch.nn)  inputs input_ids, attention_mask [B, 128]
+  bert_base_bB.onnx (BERT-base encoder in torch.nn, static shapes, one file per batch size)
+                                                  inputs input_ids, attention_mask [B, 128]
 
 usage: export_models.py OUT_DIR BATCH [BATCH ...]
 """
@@ -106,10 +107,6 @@ def main():
     with torch.no_grad():
         example = torch.from_numpy(rng.standard_normal((1, 3, 224, 224), dtype=np.float32))
         export(resnet, (example,), os.path.join(out, "resnet50.onnx"), ["input"], "output", {"input": {0: "batch"}})
-        ids = torch.from_numpy(rng.integers(0, VOCAB, size=(1, SEQUENCE), dtype=np.int64))
-        mask = torch.ones((1, SEQUENCE), dtype=torch.int64)
-        export(bert, (ids, mask), os.path.join(out, "bert_base.onnx"), ["input_ids", "attention_mask"],
-               "last_hidden_state", {"input_ids": {0: "batch"}, "attention_mask": {0: "batch"}})
         for b in batches:
             image = rng.standard_normal((b, 3, 224, 224), dtype=np.float32)
             np.save(os.path.join(out, f"resnet50_b{b}_input.npy"), image)
@@ -118,6 +115,12 @@ def main():
             mask = np.ones((b, SEQUENCE), dtype=np.int64)
             if b > 1:
                 mask[1, SEQUENCE // 2:] = 0  # one padded sequence so the mask matters
+            # One static-shape BERT file per batch size: the shape arithmetic of its reshapes then
+            # folds to constants at export time (kiln's builder needs concrete reshape targets).
+            torch.onnx.export(bert, (torch.from_numpy(ids), torch.from_numpy(mask)),
+                              os.path.join(out, f"bert_base_b{b}.onnx"), opset_version=OPSET,
+                              input_names=["input_ids", "attention_mask"], output_names=["last_hidden_state"],
+                              do_constant_folding=True)
             np.save(os.path.join(out, f"bert_base_b{b}_input_ids.npy"), ids)
             np.save(os.path.join(out, f"bert_base_b{b}_attention_mask.npy"), mask)
             np.save(os.path.join(out, f"bert_base_b{b}_expected.npy"),

@@ -30,6 +30,7 @@ while [[ $# -gt 0 ]]; do
 done
 mkdir -p "${out}"
 models="${out}/models"
+warmup_s=2  # kiln bench warms up for a duration, the others for a count
 
 # onnxruntime: the npm package ships libonnxruntime; --ignore-scripts skips its download hooks.
 readonly ort_version=1.30.0
@@ -42,12 +43,14 @@ if [[ ! -d "${here}/.deps/node_modules/onnxruntime-node" ]]; then
   (cd "${here}/.deps" && npm install --ignore-scripts --no-audit --no-fund "onnxruntime-node@${ort_version}")
 fi
 
-# kiln: the runtime's `kiln bench --backend cpu` once it exists; until then the bench/ harness
-# kiln_cpu_bench (same passes, CPU kernels, reference fallback), which prints the same JSON.
-ninja -C "${build}" kiln_cpu_bench >/dev/null
-kiln_bench="${build}/bench/cpu/kiln_cpu_bench"
+# kiln: `kiln build --backend cpu` makes the engine once per case (passes, tactic timing, memory
+# plan); `kiln run` checks it against PyTorch and `kiln bench` times the runtime on it. The CPU
+# backend's thread count is KILN_CPU_THREADS.
+ninja -C "${build}" kiln >/dev/null
+kiln="${build}/apps/kiln"
+export KILN_CPU_THREADS="${threads}"
 
-if [[ ! -f "${models}/bert_base_b8_expected.npy" || ! -f "${models}/resnet50_b16_expected.npy" ]]; then
+if [[ ! -f "${models}/bert_base_b8.onnx" || ! -f "${models}/resnet50_b16_expected.npy" ]]; then
   "${python}" "${here}/export_models.py" "${models}" 1 8 16
 fi
 
@@ -60,18 +63,36 @@ record() {  # model batch round engine json
 
 run_case() {  # model batch
   local model="$1" batch="$2" onnx="${models}/$1.onnx" prefix="${models}/$1_b$2"
-  local kiln_inputs=() ort_inputs=()
+  [[ "${model}" == bert_base ]] && onnx="${prefix}.onnx"  # static shapes, one file per batch
+  local kiln_inputs=() ort_inputs=() shapes
   if [[ "${model}" == resnet50 ]]; then
     kiln_inputs=(--input "input=${prefix}_input.npy")
     ort_inputs=("input=${prefix}_input.npy")
+    shapes="input:${batch}x3x224x224"
   else
     kiln_inputs=(--input "input_ids=${prefix}_input_ids.npy" --input "attention_mask=${prefix}_attention_mask.npy")
     ort_inputs=("input_ids=${prefix}_input_ids.npy" "attention_mask=${prefix}_attention_mask.npy")
+    shapes="input_ids:${batch}x128,attention_mask:${batch}x128"
   fi
+  local plan="${out}/${model}_b${batch}.plan"
+  "${kiln}" build "${onnx}" -o "${plan}" --backend cpu --shapes "${shapes}" >/dev/null
+  # Accuracy: kiln's engine on the seeded inputs against PyTorch's outputs.
+  local outputs="${out}/outputs/${model}_b${batch}"
+  mkdir -p "${outputs}"
+  "${kiln}" run "${plan}" "${kiln_inputs[@]}" --output-dir "${outputs}" >/dev/null
+  local error
+  error="$("${python}" -c "import glob,sys,numpy as np
+got = np.load(glob.glob(sys.argv[1] + '/*.npy')[0]).astype(np.float64); ref = np.load(sys.argv[2]).astype(np.float64)
+scale = np.maximum(np.abs(ref), np.sqrt(np.mean(ref * ref)))
+print(float(np.max(np.abs(got - ref) / scale)) if got.shape == ref.shape else float('inf'))" "${outputs}" "${prefix}_expected.npy")"
   for round in $(seq 1 "${rounds}"); do
     local j
-    j="$("${kiln_bench}" "${onnx}" "${kiln_inputs[@]}" --expect "${prefix}_expected.npy" --threads "${threads}" \
-          --warmup "${warmup}" --iterations "${iterations}")"
+    # Timing: kiln bench's random inputs (integers in 0..7, valid ids and mask values).
+    "${kiln}" bench "${plan}" --iterations "${iterations}" --duration 0 \
+      --warmup "${warmup_s}" --export-json "${out}/kiln.json" >/dev/null
+    j="$("${python}" -c "import json,sys; r = json.load(open(sys.argv[1])); \
+print(json.dumps({'median_ms': r['latency_ms']['p50'], 'mean_ms': r['latency_ms']['mean'], \
+'max_rel_error': float(sys.argv[2])}))" "${out}/kiln.json" "${error}")"
     record "${model}" "${batch}" "${round}" kiln "${j}"
     echo "  ${model} b${batch} round ${round} kiln: ${j}" >&2
     j="$(node "${here}/ort_bench.js" "${onnx}" "${threads}" "${warmup}" "${iterations}" "${ort_inputs[@]}")"

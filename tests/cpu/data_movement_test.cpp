@@ -56,6 +56,23 @@ TEST(CpuTranspose, MatchesReference) {
   }
 }
 
+TEST(CpuSplit, MatchesReferenceOnEveryOutput) {
+  for (int64_t axis : {-1, 1}) {
+    OpCase c;
+    c.op = OpKind::Split;
+    c.inputs = {random_tensor(Shape{2, 6, 9}, static_cast<uint32_t>(axis + 5)),
+                int64_tensor(Shape{3}, axis == 1 ? std::vector<int64_t>{1, 2, 3} : std::vector<int64_t>{4, 4, 1})};
+    c.constant_inputs = {1};
+    c.attrs.set("axis", axis);
+    c.outputs = 3;
+    const std::vector<Tensor> expected = run_reference(c);
+    auto got = run_cpu(c, expected);
+    ASSERT_TRUE(got.ok()) << got.status().to_string();
+    for (size_t i = 0; i < expected.size(); ++i)
+      EXPECT_EQ(max_relative_error((*got)[i], expected[i]), 0.0) << "axis " << axis << " output " << i;
+  }
+}
+
 TEST(CpuCopies, ReshapeFlattenSqueezeMatchReference) {
   OpCase reshape;
   reshape.op = OpKind::Reshape;

@@ -23,6 +23,7 @@ const CpuKernelTable& cpu_kernel_table() {
     register_attention_kernels(t);
     register_gather_kernels(t);
     register_transpose_kernels(t);
+    register_split_kernels(t);
     register_copy_kernels(t);
     register_cast_kernels(t);
     return t;

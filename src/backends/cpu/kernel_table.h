@@ -51,6 +51,7 @@ void register_layer_norm_kernels(CpuKernelTable& table);
 void register_attention_kernels(CpuKernelTable& table);
 void register_gather_kernels(CpuKernelTable& table);
 void register_transpose_kernels(CpuKernelTable& table);
+void register_split_kernels(CpuKernelTable& table);
 void register_copy_kernels(CpuKernelTable& table);
 void register_cast_kernels(CpuKernelTable& table);
 
