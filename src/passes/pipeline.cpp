@@ -16,6 +16,7 @@
 #include "passes/fuse/horizontal_matmul_fusion.h"
 #include "passes/fuse/layer_norm_fusion.h"
 #include "passes/fuse/matmul_fusion.h"
+#include "passes/layout/channels_last.h"
 #include "passes/layout/reshape_cancellation.h"
 #include "passes/layout/transpose_cancellation.h"
 #include "passes/pass.h"
@@ -37,7 +38,7 @@ struct Stage {
 // The whole optimizer, in order.
 std::vector<Stage> pipeline_stages(const PipelineOptions& options) {
   const ConstantFoldingOptions folding{options.evaluate, options.max_folded_bytes};
-  return {
+  std::vector<Stage> stages = {
       // Exported graphs carry no-op nodes (Identity, inference Dropout) that hide patterns
       // from every later pass; remove them first.
       {{{"identity-elimination", eliminate_identities}}},
@@ -74,9 +75,13 @@ std::vector<Stage> pipeline_stages(const PipelineOptions& options) {
       // Split: the input is read once and the GEMM is large enough to fill the machine.
       {{{"horizontal-matmul-fusion", fuse_sibling_matmuls}}},
       {{{"horizontal-conv-fusion", fuse_sibling_pointwise_convs}}},
-      // Fusions leave weights and scale constants that nothing reads any more.
-      {{{"dead-node-elimination", eliminate_dead_nodes}}},
   };
+  // After the fusions, so every conv is one FusedConv (residual included) and whole conv
+  // regions go channels-last with Transposes only at their borders.
+  if (options.channels_last) stages.push_back({{{"channels-last", convert_to_channels_last}}});
+  // Fusions leave weights and scale constants that nothing reads any more.
+  stages.push_back({{{"dead-node-elimination", eliminate_dead_nodes}}});
+  return stages;
 }
 
 Status check_after(ir::Graph& graph, const std::string& pass) {
@@ -116,7 +121,9 @@ Result<bool> run_one(ir::Graph& graph, const Pass& pass, const PipelineOptions& 
 
 std::vector<std::string> pipeline_pass_names() {
   std::vector<std::string> names;
-  for (const Stage& stage : pipeline_stages(PipelineOptions{}))
+  PipelineOptions every_pass;
+  every_pass.channels_last = true;  // optional passes are valid --dump-after names too
+  for (const Stage& stage : pipeline_stages(every_pass))
     for (const Pass& pass : stage.passes)
       if (std::find(names.begin(), names.end(), pass.name) == names.end()) names.push_back(pass.name);
   return names;

@@ -43,6 +43,10 @@ struct PipelineOptions {
   NodeEvaluator evaluate;
   int64_t max_folded_bytes = kDefaultMaxFoldedBytes;
   PipelineReport* report = nullptr;  // filled when set
+  // Rewrite 2-D convs and pools to channels_last (passes/layout/channels_last.h). Only for
+  // backends that run that attribute fast (CUDA: NHWC tensor-core convolutions); elsewhere the
+  // Transposes at the borders are pure cost.
+  bool channels_last = false;
 };
 
 Status run_pipeline(ir::Graph& graph, const PipelineOptions& options);

@@ -83,12 +83,21 @@ struct PlanValues {
   std::vector<int> buffer_of;  // activations: buffer id; constants: -1
 };
 
-Status optimize_and_lower(ir::Graph& graph, const BuildOptions& options) {
+// channels_last only where the chosen backends run it fast: cuDNN's NHWC convolutions. The
+// host backends would pay for the border Transposes and gain nothing, unless a caller asks.
+bool wants_channels_last(const BuildOptions& options, const std::vector<const Backend*>& candidates) {
+  return options.channels_last ||
+         (!candidates.empty() && std::all_of(candidates.begin(), candidates.end(),
+                                             [](const Backend* b) { return b->device() == DeviceKind::kCuda; }));
+}
+
+Status optimize_and_lower(ir::Graph& graph, const BuildOptions& options, const std::vector<const Backend*>& candidates) {
   KILN_RETURN_IF_ERROR(fix_input_shapes(graph, options.shapes));
   KILN_RETURN_IF_ERROR(ir::infer_shapes(graph));
   if (options.optimize) {
     passes::PipelineOptions pipeline;
     pipeline.evaluate = reference_node_evaluator();
+    pipeline.channels_last = wants_channels_last(options, candidates);
     KILN_RETURN_IF_ERROR(passes::run_pipeline(graph, pipeline).with_context("graph optimizer"));
   }
   if (options.precision == Precision::kFloat16 || options.precision == Precision::kBFloat16) {
@@ -164,7 +173,7 @@ Status build_profile(ir::Graph graph, const InputShapes& shapes, BuildContext& c
   TimingCache& cache = ctx.cache;
   BuildOptions profile_options = options;
   profile_options.shapes = shapes;
-  KILN_RETURN_IF_ERROR(optimize_and_lower(graph, profile_options));
+  KILN_RETURN_IF_ERROR(optimize_and_lower(graph, profile_options, candidates));
 
   // Values: every one the nodes and bindings name. Views share their input's buffer.
   PlanValues pv;

@@ -43,6 +43,10 @@ struct BuildOptions {
   // fastest device this build has (cuda when present, else the host backends).
   std::vector<std::string> backends;
   bool optimize = true;                  // run the graph optimizer (passes/pipeline.cpp)
+  // Channels-last convs and pools (passes/layout/channels_last.h). Builds for CUDA backends
+  // always do it; this forces it on host backends too (the reference backend runs the
+  // attribute, which is how tests prove the rewritten graph right).
+  bool channels_last = false;
   std::string timing_cache_path;         // empty: no cache file
   int timing_iterations = 10;
   std::string source_model;              // recorded in the plan

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "core/fused_activation.h"
+#include "ir/ops/channels_last.h"
 #include "ir/ops/families.h"
 #include "ir/ops/infer_util.h"
 #include "ir/ops/linalg_schemas.h"
@@ -49,10 +50,15 @@ Status check_residual(const InferContext& ctx, const ValueType& y) {
   return {};
 }
 
-Status infer_fused_conv(InferContext& ctx) {
+Status infer_fused_conv_nchw(InferContext& ctx) {
   KILN_RETURN_IF_ERROR(check_activation(ctx));
   KILN_RETURN_IF_ERROR(nn::infer_conv(ctx));
   return check_residual(ctx, ctx.outputs()[0]);
+}
+
+// channels_last: X, W and Z are channels-last; the NCHW rules above check their NCHW view.
+Status infer_fused_conv(InferContext& ctx) {
+  return infer_with_layout(ctx, infer_fused_conv_nchw, {kConvX, kConvW, kConvZ});
 }
 
 // Conv's multiply-adds plus bias, residual and activation per output element.

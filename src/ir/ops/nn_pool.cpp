@@ -1,5 +1,7 @@
 // Pooling schemas: MaxPool (optional Indices output), AveragePool, LpPool and the Global*Pool ops.
+#include "core/channels_last.h"
 #include "core/conv_params.h"
+#include "ir/ops/channels_last.h"
 #include "ir/ops/nn_schemas.h"
 
 namespace kiln::ir::nn {
@@ -12,7 +14,7 @@ bool max_pool_dtype_ok(DType dtype) {
   return dtype_is_floating(dtype) || dtype == DType::kInt8 || dtype == DType::kUInt8;
 }
 
-Status infer_windowed_pool(InferContext& ctx) {
+Status infer_windowed_pool_nchw(InferContext& ctx) {
   if (!ctx.has_input(0)) return ctx.error("input 'X' is required");
   const DType dtype = ctx.input_dtype(0);
   const bool is_max = ctx.node().op() == OpKind::MaxPool;
@@ -48,7 +50,7 @@ Status infer_windowed_pool(InferContext& ctx) {
   return {};
 }
 
-Status infer_global_pool(InferContext& ctx) {
+Status infer_global_pool_nchw(InferContext& ctx) {
   KILN_RETURN_IF_ERROR(require_floating(ctx, 0, "X"));
   KILN_RETURN_IF_ERROR(require_min_rank(ctx, 0, kMinPoolRank, "X"));
   const SymShape* x = ctx.input_shape(0);
@@ -60,6 +62,17 @@ Status infer_global_pool(InferContext& ctx) {
   ctx.set_output(0, ctx.input_dtype(0), out);
   return {};
 }
+
+// channels_last (MaxPool, AveragePool, GlobalAveragePool): X and Y are [N, H, W, C]. MaxPool's
+// Indices are offsets into an NCHW tensor, so that output has no channels-last meaning.
+Status infer_windowed_pool(InferContext& ctx) {
+  if (ctx.node().op() == OpKind::MaxPool && ctx.num_outputs() > kIndicesOutput &&
+      ctx.attrs().get_int(kChannelsLastAttr, 0) != 0)
+    return ctx.error(std::string("attribute '") + kChannelsLastAttr + "' cannot be combined with the Indices output");
+  return infer_with_layout(ctx, infer_windowed_pool_nchw, {0});
+}
+
+Status infer_global_pool(InferContext& ctx) { return infer_with_layout(ctx, infer_global_pool_nchw, {0}); }
 
 // One comparison or add per window element per output.
 double windowed_pool_flops(const Node& node, const std::vector<Shape>&, const std::vector<Shape>& outputs) {

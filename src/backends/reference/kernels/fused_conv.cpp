@@ -1,6 +1,7 @@
 // FusedConv = act(Conv(X, W, B) + Z): the Conv, Add and activation reference kernels in turn.
 #include <string>
 
+#include "backends/reference/kernels/channels_last.h"
 #include "backends/reference/kernels/fused_kernels.h"
 
 namespace kiln::reference::fused {
@@ -13,7 +14,7 @@ const Tensor* present(const KernelContext& ctx, size_t i) {
   return t && t->defined() ? t : nullptr;
 }
 
-Status fused_conv_kernel(KernelContext& ctx) {
+Status fused_conv_nchw(KernelContext& ctx) {
   KILN_ASSIGN_OR_RETURN(FusedActivationSpec activation, activation_of(ctx));
   auto y = run_kernel(OpKind::Conv, {ctx.input(kX), ctx.input(kW), present(ctx, kB)}, ctx.attributes());
   if (!y.ok()) return y.status().with_context("FusedConv");
@@ -28,6 +29,8 @@ Status fused_conv_kernel(KernelContext& ctx) {
   KILN_ASSIGN_OR_RETURN(ctx.outputs[0], apply_activation(activation, std::move(sum)));
   return {};
 }
+
+Status fused_conv_kernel(KernelContext& ctx) { return run_with_layout(ctx, fused_conv_nchw, {kX, kW, kZ}); }
 
 }  // namespace
 

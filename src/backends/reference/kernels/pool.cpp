@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "backends/reference/kernels/channels_last.h"
 #include "backends/reference/kernels/nn_kernels.h"
 #include "core/conv_params.h"
 
@@ -206,12 +207,20 @@ Status global_pool(KernelContext& ctx, PoolKind kind) {
   return {};
 }
 
-Status max_pool_kernel(KernelContext& ctx) { return windowed_pool(ctx, PoolKind::kMax); }
-Status average_pool_kernel(KernelContext& ctx) { return windowed_pool(ctx, PoolKind::kAverage); }
-Status lp_pool_kernel(KernelContext& ctx) { return windowed_pool(ctx, PoolKind::kLp); }
-Status global_max_pool_kernel(KernelContext& ctx) { return global_pool(ctx, PoolKind::kMax); }
-Status global_average_pool_kernel(KernelContext& ctx) { return global_pool(ctx, PoolKind::kAverage); }
-Status global_lp_pool_kernel(KernelContext& ctx) { return global_pool(ctx, PoolKind::kLp); }
+Status max_pool_nchw(KernelContext& ctx) { return windowed_pool(ctx, PoolKind::kMax); }
+Status average_pool_nchw(KernelContext& ctx) { return windowed_pool(ctx, PoolKind::kAverage); }
+Status lp_pool_nchw(KernelContext& ctx) { return windowed_pool(ctx, PoolKind::kLp); }
+Status global_max_pool_nchw(KernelContext& ctx) { return global_pool(ctx, PoolKind::kMax); }
+Status global_average_pool_nchw(KernelContext& ctx) { return global_pool(ctx, PoolKind::kAverage); }
+Status global_lp_pool_nchw(KernelContext& ctx) { return global_pool(ctx, PoolKind::kLp); }
+
+// channels_last (X and Y [N, H, W, C]) transposes around the NCHW kernels above.
+Status max_pool_kernel(KernelContext& ctx) { return run_with_layout(ctx, max_pool_nchw, {0}); }
+Status average_pool_kernel(KernelContext& ctx) { return run_with_layout(ctx, average_pool_nchw, {0}); }
+Status lp_pool_kernel(KernelContext& ctx) { return run_with_layout(ctx, lp_pool_nchw, {0}); }
+Status global_max_pool_kernel(KernelContext& ctx) { return run_with_layout(ctx, global_max_pool_nchw, {0}); }
+Status global_average_pool_kernel(KernelContext& ctx) { return run_with_layout(ctx, global_average_pool_nchw, {0}); }
+Status global_lp_pool_kernel(KernelContext& ctx) { return run_with_layout(ctx, global_lp_pool_nchw, {0}); }
 
 }  // namespace
 
