@@ -1,5 +1,5 @@
-// Conv and FusedConv (2-D, NCHW) through cuDNN. relu(conv + bias + Z) runs as one
-// cudnnConvolutionBiasActivationForward (any algorithm: those are the tactics); with a bias or Z
+// Conv and FusedConv (2-D; NCHW, or NHWC for channels_last) through cuDNN. relu(conv + bias + Z)
+// runs as one cudnnConvolutionBiasActivationForward (any algorithm: those are the tactics); with a bias or Z
 // and no ReLU, the same call with an identity activation (one algorithm), followed by the
 // activation, if any, in place. A bare convolution offers every algorithm.
 #include <memory>
@@ -9,12 +9,20 @@
 #include "backends/cuda/ops/fused_activation.h"
 #include "backends/cuda/ops/op_adapter.h"
 #include "backends/cuda/vendor/cudnn_conv.h"
+#include "core/channels_last.h"
 #include "core/conv_params.h"
 
 namespace kiln::cuda {
 namespace {
 
 constexpr size_t kSpatialRank = 2;
+
+// Where channels and rows/columns sit in X (and, for the same layout, in W).
+struct Layout4 {
+  size_t c, h, w;
+};
+constexpr Layout4 kNchwAxes{1, 2, 3};
+constexpr Layout4 kNhwcAxes{3, 1, 2};
 
 struct ConvProblem {
   ConvConfig config;
@@ -33,19 +41,23 @@ Result<ConvProblem> problem_of(const CudaContext& context, const NodeDesc& node)
   KILN_RETURN_IF_ERROR(expect(node.inputs[1].dtype == node.inputs[0].dtype, node, "X and W must share a dtype"));
   ConvProblem p;
   const Attributes& attrs = node.attrs();
-  KILN_ASSIGN_OR_RETURN(const std::vector<int64_t> kernel, decode_kernel_shape(attrs, kSpatialRank, {w[2], w[3]}));
+  // channels_last (FusedConv only): X, Z, Y [N, H, W, C] and W [M, kH, kW, C/g].
+  KILN_ASSIGN_OR_RETURN(const bool nhwc, decode_channels_last(attrs));
+  KILN_RETURN_IF_ERROR(expect(!nhwc || is_fused(node), node, "channels_last on Conv (FusedConv only)"));
+  const Layout4 l = nhwc ? kNhwcAxes : kNchwAxes;
+  KILN_ASSIGN_OR_RETURN(const std::vector<int64_t> kernel, decode_kernel_shape(attrs, kSpatialRank, {w[l.h], w[l.w]}));
   KILN_ASSIGN_OR_RETURN(const WindowAttrs window, decode_window(attrs, kernel, false));
-  KILN_ASSIGN_OR_RETURN(const AxisGeometry gh, forward_axis(window, 0, x[2]));
-  KILN_ASSIGN_OR_RETURN(const AxisGeometry gw, forward_axis(window, 1, x[3]));
+  KILN_ASSIGN_OR_RETURN(const AxisGeometry gh, forward_axis(window, 0, x[l.h]));
+  KILN_ASSIGN_OR_RETURN(const AxisGeometry gw, forward_axis(window, 1, x[l.w]));
   KILN_RETURN_IF_ERROR(expect(gh.pad_begin == gh.pad_end && gw.pad_begin == gw.pad_end, node, "asymmetric padding"));
   ConvGeometry& g = p.config.geometry;
   g.batch = x[0];
-  g.in_channels = x[1];
-  g.in_h = x[2];
-  g.in_w = x[3];
+  g.in_channels = x[l.c];
+  g.in_h = x[l.h];
+  g.in_w = x[l.w];
   g.out_channels = w[0];
-  g.kernel_h = w[2];
-  g.kernel_w = w[3];
+  g.kernel_h = w[l.h];
+  g.kernel_w = w[l.w];
   g.groups = attrs.get_int("group", 1);
   g.pad_h = gh.pad_begin;
   g.pad_w = gw.pad_begin;
@@ -53,11 +65,11 @@ Result<ConvProblem> problem_of(const CudaContext& context, const NodeDesc& node)
   g.stride_w = gw.stride;
   g.dilation_h = gh.dilation;
   g.dilation_w = gw.dilation;
-  KILN_RETURN_IF_ERROR(expect(g.groups > 0 && w[1] * g.groups == g.in_channels, node, "W's channels times group must equal X's"));
-  KILN_RETURN_IF_ERROR(expect(node.outputs[0].shape == Shape{g.batch, g.out_channels, g.out_h(), g.out_w()}, node,
-                              "the output shape does not match the convolution"));
+  KILN_RETURN_IF_ERROR(expect(g.groups > 0 && w[l.c] * g.groups == g.in_channels, node, "W's channels times group must equal X's"));
+  const Shape y = nhwc ? Shape{g.batch, g.out_h(), g.out_w(), g.out_channels} : Shape{g.batch, g.out_channels, g.out_h(), g.out_w()};
+  KILN_RETURN_IF_ERROR(expect(node.outputs[0].shape == y, node, "the output shape does not match the convolution"));
   p.config.dtype = node.inputs[0].dtype;
-  p.config.layout = ConvLayout::kNCHW;
+  p.config.layout = nhwc ? ConvLayout::kNHWC : ConvLayout::kNCHW;  // the filter format follows
   p.config.allow_tf32 = context.options.allow_tf32 || node.allow_tf32;
   if (node.inputs.size() > 2 && node.inputs[2].present()) {
     KILN_RETURN_IF_ERROR(expect(node.inputs[2].shape.numel() == g.out_channels && node.inputs[2].dtype == p.config.dtype, node,
