@@ -1,5 +1,5 @@
 // kiln build MODEL.onnx -o MODEL.plan [--fp32|--tf32|--fp16|--bf16] [--shapes ...] [--batch N]
-//            [--backend NAME]... [--timing-cache FILE] [--no-optimize]
+//            [--backend NAME]... [--timing-cache FILE] [--no-optimize] [--channels-last]
 // The trtexec --saveEngine step: optimize the graph, choose and time kernels, plan memory, and
 // write a plan file that kiln run/bench/serve load without rebuilding.
 #include <algorithm>
@@ -27,6 +27,7 @@ struct BuildCommandOptions {
   std::vector<std::string> backends;
   std::string timing_cache;
   bool no_optimize = false;
+  bool channels_last = false;
 };
 
 Result<std::string> chosen_precision(const BuildCommandOptions& o) {
@@ -146,6 +147,7 @@ Status run_build(const BuildCommandOptions& options) {
   settings.backends = options.backends;
   settings.timing_cache = options.timing_cache;
   settings.optimize = !options.no_optimize;
+  settings.channels_last = options.channels_last;
   BuildProgressPrinter printer;
   settings.progress = [&printer](const BuildProgressInfo& p) { printer(p); };
 
@@ -193,6 +195,8 @@ Subcommand add_build_command(CLI::App& parent) {
       ->allow_extra_args(false);
   app->add_option("--timing-cache", options->timing_cache, "Tactic timing cache file, read and updated");
   app->add_flag("--no-optimize", options->no_optimize, "Skip the graph optimizer");
+  app->add_flag("--channels-last", options->channels_last,
+                "Convs and pools channels-last (NHWC) on any backend; CUDA builds always are");
   return {app, [options] { return run_build(*options); }};
 }
 

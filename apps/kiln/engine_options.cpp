@@ -12,12 +12,16 @@ void add_engine_options(CLI::App& app, EngineOptions& options) {
   app.add_flag("--no-cuda-graphs", options.no_cuda_graphs, "Launch every step each time instead of replaying a CUDA graph");
   app.add_flag("--optimize", options.optimize,
                "Without --backend: run the graph optimizer (kiln inspect --passes shows it) before the reference executor");
+  app.add_flag("--channels-last", options.channels_last,
+               "Rewrite convs and pools to channels-last (NHWC) with the optimizer, whatever the backend (CUDA engines "
+               "always are); with --optimize or --backend");
 }
 
 Result<OpenedModel> open_model(const std::string& model, const EngineOptions& engine, const InputRequest& request) {
   SessionOptions session_options;
   session_options.cuda_graphs = !engine.no_cuda_graphs;
   session_options.optimize = engine.optimize;
+  session_options.channels_last = engine.channels_last;
   OpenedModel opened;
   KILN_ASSIGN_OR_RETURN(opened.session, Session::open(model, session_options));
   KILN_ASSIGN_OR_RETURN(opened.feeds, prepare_inputs(*opened.session, request));

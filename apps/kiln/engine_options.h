@@ -20,6 +20,7 @@ struct EngineOptions {
   std::string precision = "fp32";
   bool no_cuda_graphs = false;
   bool optimize = false;        // reference executor: run the graph optimizer first
+  bool channels_last = false;   // convs and pools NHWC even off CUDA (CUDA engines always are)
 };
 
 void add_engine_options(CLI::App& app, EngineOptions& options);

@@ -226,6 +226,8 @@ Subcommand add_inspect_command(CLI::App& parent) {
       ->allow_extra_args(false);
   app->add_flag("--passes", options->passes.run, "Run the graph optimizer first and list the passes that fired");
   app->add_option("--dump-after", options->passes.dump_after, "Print the IR after this pass (or 'all'); implies --passes");
+  app->add_flag("--channels-last", options->passes.channels_last,
+                "With --passes: include the channels-last rewrite that CUDA engines get");
   return {app, [options] { return run_inspect(*options); }};
 }
 

@@ -32,6 +32,8 @@ struct BuildSettings {
   std::vector<std::string> backends;     // preference order; empty: the fastest device here
   std::string timing_cache;              // file reused across builds; empty: none
   bool optimize = true;
+  // Channels-last convs and pools even where the backends are not CUDA (which always gets them).
+  bool channels_last = false;
   std::function<void(const BuildProgressInfo&)> progress;
 };
 

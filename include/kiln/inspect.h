@@ -40,6 +40,7 @@ struct PassSummary {
 struct InspectPasses {
   bool run = false;
   std::string dump_after;  // a pass name or "all"; implies run
+  bool channels_last = false;  // include the channels-last rewrite (CUDA engines run it)
 };
 
 struct ModelReport {

@@ -37,6 +37,9 @@ struct SessionOptions {
   // Reference executor only: run the graph optimizer (passes/pipeline.cpp) on the imported
   // graph first, keeping its dynamic dims. Engines always run it.
   bool optimize = false;
+  // Run convs and pools channels-last (NHWC). CUDA engines always do; this forces it for the
+  // other backends and the optimized reference executor too (to check the rewritten graph).
+  bool channels_last = false;
 };
 
 // Where the time of one run went (engines; zeros on the reference executor).

@@ -16,6 +16,7 @@ Result<BuildSummary> build_plan(const std::string& model_path, const std::string
   KILN_ASSIGN_OR_RETURN(options.precision, engine::precision_from_name(settings.precision));
   options.backends = settings.backends;
   options.optimize = settings.optimize;
+  options.channels_last = settings.channels_last;
   options.timing_cache_path = settings.timing_cache;
   options.source_model = std::filesystem::path(model_path).filename().string();
   if (settings.progress)

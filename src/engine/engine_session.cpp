@@ -222,6 +222,7 @@ Result<std::unique_ptr<Session>> build_engine_session(ir::Graph graph, const std
   build.shapes = options.shapes;
   KILN_ASSIGN_OR_RETURN(build.precision, precision_from_name(options.precision));
   if (options.backend != "auto") build.backends = {options.backend};
+  build.channels_last = options.channels_last;
   build.source_model = std::filesystem::path(model_path).filename().string();
   KILN_ASSIGN_OR_RETURN(BuildResult built, build_engine(std::move(graph), build));
   // The runtime maps plans from files; an in-memory build goes through a private temporary one.

@@ -72,6 +72,7 @@ Status optimize(ir::Graph& graph, const InspectPasses& request, ModelReport& rep
   passes::PipelineReport pipeline_report;
   passes::PipelineOptions options;
   options.dump_after = request.dump_after;
+  options.channels_last = request.channels_last;
   options.dump_stream = &dump;
   options.evaluate = engine::reference_node_evaluator();
   options.report = &pipeline_report;

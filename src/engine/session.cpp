@@ -39,6 +39,7 @@ Result<std::unique_ptr<Session>> Session::open(const std::string& model_path, co
   if (options.optimize) {
     passes::PipelineOptions pipeline;
     pipeline.evaluate = engine::reference_node_evaluator();
+    pipeline.channels_last = options.channels_last;
     KILN_RETURN_IF_ERROR(passes::run_pipeline(graph, pipeline).with_context("graph optimizer"));
   }
   KILN_ASSIGN_OR_RETURN(auto executor, engine::GraphExecutor::create(std::move(graph)));

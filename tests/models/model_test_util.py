@@ -131,9 +131,14 @@ def compare(name, actual, expected):
     return ok
 
 
-def run_and_compare(kiln, case_dir, work_dir):
+# Conv nets also run as an engine built with the channels-last rewrite (what CUDA engines get),
+# on the reference backend, so the rewritten graph is checked against PyTorch on any machine.
+CHANNELS_LAST_VARIANT = ("engine, reference backend, channels-last", ["--backend", "reference", "--channels-last"])
+
+
+def run_and_compare(kiln, case_dir, work_dir, variants=VARIANTS):
     ok = True
-    for label, extra_args in VARIANTS:
+    for label, extra_args in variants:
         print(f"--- {label}", flush=True)
         output_dir = os.path.join(work_dir, "kiln-output")
         if not run_kiln(kiln, case_dir, output_dir, extra_args):
@@ -152,10 +157,10 @@ def run_and_compare(kiln, case_dir, work_dir):
     return 0 if ok else 1
 
 
-def optimized_op_counts(kiln, case_dir):
+def optimized_op_counts(kiln, case_dir, extra_args=()):
     """Op counts of the model after the graph optimizer (kiln inspect --passes --json); prints the
     node counts before and after and the passes that fired."""
-    command = [kiln, "inspect", os.path.join(case_dir, MODEL_FILE), "--passes", "--json"]
+    command = [kiln, "inspect", os.path.join(case_dir, MODEL_FILE), "--passes", "--json", *extra_args]
     completed = subprocess.run(command, capture_output=True, text=True)
     if completed.returncode != 0:
         print(f"FAIL: {' '.join(command)}: {completed.stderr}")
@@ -169,9 +174,9 @@ def optimized_op_counts(kiln, case_dir):
     return counts
 
 
-def check_fusions(kiln, case_dir, expectations):
+def check_fusions(kiln, case_dir, expectations, extra_args=()):
     """expectations maps an op to the count the optimized graph must have (0: none left)."""
-    counts = optimized_op_counts(kiln, case_dir)
+    counts = optimized_op_counts(kiln, case_dir, extra_args)
     if counts is None:
         return False
     ok = True
@@ -182,15 +187,20 @@ def check_fusions(kiln, case_dir, expectations):
     return ok
 
 
-def main(script_path, description, export, fusions=None, extra_cache_inputs=()):
+def main(script_path, description, export, fusions=None, extra_cache_inputs=(), channels_last=None):
     """The whole test: export (cached), run kiln, compare; then, when `fusions` (op -> count) is
     given, check what the optimizer made of the model. extra_cache_inputs: other scripts the export
-    depends on. Returns the process exit status."""
+    depends on. channels_last (op -> count, for conv nets): also run the channels-last engine and
+    check the op counts after the optimizer with the channels-last rewrite. Returns the process
+    exit status."""
     args = parse_args(description)
     os.makedirs(args.work_dir, exist_ok=True)
     case_dir = prepare_case(args.work_dir, cache_key(script_path, *extra_cache_inputs), export)
-    status = run_and_compare(args.kiln, case_dir, args.work_dir)
+    variants = VARIANTS + ((CHANNELS_LAST_VARIANT,) if channels_last is not None else ())
+    status = run_and_compare(args.kiln, case_dir, args.work_dir, variants)
     if fusions is not None and not check_fusions(args.kiln, case_dir, fusions):
+        status = 1
+    if channels_last is not None and not check_fusions(args.kiln, case_dir, channels_last, ["--channels-last"]):
         status = 1
     return status
 

@@ -21,6 +21,9 @@ CONVOLUTIONS = 53
 # the conv chains, and the classifier Gemm is a FusedMatMul.
 FUSIONS = {"FusedConv": CONVOLUTIONS, "Conv": 0, "Relu": 0, "Add": 0, "BatchNormalization": 0,
            "Gemm": 0, "FusedMatMul": 1}
+# With the channels-last rewrite (CUDA engines): every conv and pool runs NHWC, and the only
+# layout moves left are one Transpose after the input and one before the classifier's Flatten.
+CHANNELS_LAST = {"FusedConv": CONVOLUTIONS, "Transpose": 2}
 
 
 def export(directory, keep_batch_norm=False):
@@ -52,4 +55,5 @@ def export(directory, keep_batch_norm=False):
 
 
 if __name__ == "__main__":
-    sys.exit(model_test_util.main(os.path.abspath(__file__), __doc__, export, FUSIONS))
+    sys.exit(model_test_util.main(os.path.abspath(__file__), __doc__, export, FUSIONS,
+                                  channels_last=CHANNELS_LAST))
