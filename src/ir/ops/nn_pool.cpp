@@ -66,7 +66,7 @@ Status infer_global_pool_nchw(InferContext& ctx) {
 // channels_last (MaxPool, AveragePool, GlobalAveragePool): X and Y are [N, H, W, C]. MaxPool's
 // Indices are offsets into an NCHW tensor, so that output has no channels-last meaning.
 Status infer_windowed_pool(InferContext& ctx) {
-  if (ctx.node().op() == OpKind::MaxPool && ctx.num_outputs() > kIndicesOutput &&
+  if (ctx.node().op() == OpKind::MaxPool && ctx.node().output(kIndicesOutput) != nullptr &&
       ctx.attrs().get_int(kChannelsLastAttr, 0) != 0)
     return ctx.error(std::string("attribute '") + kChannelsLastAttr + "' cannot be combined with the Indices output");
   return infer_with_layout(ctx, infer_windowed_pool_nchw, {0});

@@ -29,8 +29,10 @@ Status run_with_layout(KernelContext& ctx, KernelFn nchw, std::initializer_list<
   auto channels_last = decode_channels_last(ctx.attributes());
   if (!channels_last.ok()) return invalid_argument(op + ": " + channels_last.status().message());
   if (!*channels_last) return nchw(ctx);
-  if (ctx.num_outputs() != 1)
-    return invalid_argument(op + ": " + kChannelsLastAttr + " supports only the first output");
+  for (size_t o = 1; o < ctx.num_outputs(); ++o)
+    if (o >= ctx.output_wanted.size() || ctx.output_wanted[o])
+      return invalid_argument(op + ": " + kChannelsLastAttr + " cannot be combined with output " + std::to_string(o) +
+                              " (MaxPool's Indices are NCHW offsets)");
   std::vector<Tensor> views;
   views.reserve(nhwc_inputs.size());
   KernelContext inner = ctx;
@@ -47,6 +49,8 @@ Status run_with_layout(KernelContext& ctx, KernelFn nchw, std::initializer_list<
   Attributes attrs = ctx.attributes();
   attrs.erase(kChannelsLastAttr);
   inner.attrs = &attrs;
+  inner.outputs.assign(1, Tensor());
+  inner.output_wanted.assign(1, true);
   KILN_RETURN_IF_ERROR(nchw(inner));
   KILN_ASSIGN_OR_RETURN(ctx.outputs[0], transpose(inner.outputs[0], kToChannelsLast));
   return {};
