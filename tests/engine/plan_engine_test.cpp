@@ -68,6 +68,31 @@ TEST(PlanEngine, HostPlanMatchesTheReferenceExecutor) {
   std::filesystem::remove(*path);
 }
 
+// What CUDA builds get, forced on the reference backend: the plan runs the conv and pool
+// channels-last between two Transposes and still computes what the graph does.
+TEST(PlanEngine, ChannelsLastBuildMatchesTheReferenceExecutor) {
+  BuildOptions options = reference_options();
+  options.channels_last = true;
+  auto built = build_engine(small_cnn(), options);
+  ASSERT_TRUE(built.ok()) << built.status().to_string();
+  const plan::Profile& h = built->header.profiles(0);
+  int transposes = 0;
+  for (int i = 0; i < h.steps_size(); ++i) transposes += h.steps(i).op() == "Transpose" ? 1 : 0;
+  EXPECT_EQ(transposes, 2);
+  const std::string path = temp_path("channels_last.plan");
+  ASSERT_TRUE(plan::write_plan(path, built->header, built->weights).ok());
+  auto engine = runtime::Engine::load(path);
+  ASSERT_TRUE(engine.ok()) << engine.status().to_string();
+  auto context = (*engine)->create_context();
+  ASSERT_TRUE(context.ok()) << context.status().to_string();
+  const auto feeds = random_feeds(small_cnn(), 7);
+  const std::vector<Tensor> expected = reference_outputs(feeds);
+  auto got = (*context)->run({feeds.at("x")}, nullptr);
+  ASSERT_TRUE(got.ok()) << got.status().to_string();
+  for (size_t i = 0; i < expected.size(); ++i) EXPECT_LT(relative_error((*got)[i], expected[i]), 1e-6) << "output " << i;
+  std::filesystem::remove(path);
+}
+
 TEST(PlanEngine, ViewsShareMemoryAndTheArenaIsSmallerThanTheSum) {
   auto built = build_engine(small_cnn(), reference_options());
   ASSERT_TRUE(built.ok()) << built.status().to_string();
