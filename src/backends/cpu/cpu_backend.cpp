@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "backends/cpu/kernel_table.h"
+#include "core/channels_last.h"
 
 namespace kiln::backends::cpu {
 
@@ -51,6 +52,8 @@ bool static_shapes(const NodeDesc& node) {
 
 bool CpuBackend::supports(const NodeDesc& node) const {
   const CpuOp* op = cpu_kernel_table().find(node.op);
+  // No CPU kernel reads channels_last (docs/fused-ops.md): such nodes go to the reference backend.
+  if (node.attrs().get_int(kChannelsLastAttr, 0) != 0) return false;
   return op && static_shapes(node) && op->supports(node);
 }
 
