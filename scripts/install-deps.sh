@@ -15,8 +15,6 @@ readonly PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libssl-dev openssl
   # test peers: ONNX node tests, PyTorch reference models
   python3-onnx python3-numpy python3-torch python3-torchvision
-  # CPU speed anchor (bench/cpu/run.sh): node runs onnxruntime-node, which npm installs
-  nodejs npm
   # test peer: kiln serve's gRPC client
   python3-grpcio
   # GPU bundles (scripts/gpu/package.sh): RUNPATH=$ORIGIN on copied binaries and libraries

@@ -35,6 +35,12 @@ warmup_s=2  # kiln bench warms up for a duration, the others for a count
 # onnxruntime: the npm package ships libonnxruntime; --ignore-scripts skips its download hooks.
 readonly ort_version=1.30.0
 if [[ ! -d "${here}/.deps/node_modules/onnxruntime-node" ]]; then
+  # Node.js and npm are not in install-deps: the build machines ship their own Node.js, and
+  # Debian's npm package conflicts with it.
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    echo "run.sh: needs node and npm on PATH (apt-get install nodejs npm where none is installed)" >&2
+    exit 1
+  fi
   if ! npm ping >/dev/null 2>&1; then
     echo "run.sh: the npm registry is not reachable; cannot install onnxruntime-node" >&2
     exit 1
