@@ -23,6 +23,7 @@ cmake --build "${build}" --parallel "${jobs}"
 
 # Sanitizer reports already stop the process (-fno-sanitize-recover); show where UB happened.
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1}"
+export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=${repo}/tests/sanitizers/lsan.supp:print_suppressions=0}"
 
 cd "${build}"
 set +e
