@@ -89,16 +89,6 @@ void absorb_residual_add(const ir::Graph& graph, ConvChain& chain) {
   chain.result = add->output(0);
 }
 
-void absorb_activation(const ir::Graph& graph, ConvChain& chain) {
-  ir::Node* act = sole_reader(graph, chain.result);
-  if (!act || act->input(0) != chain.result) return;
-  auto spec = absorbable_activation(graph, *act);
-  if (!spec) return;
-  chain.activation = *spec;
-  chain.nodes.push_back(act);
-  chain.result = act->output(0);
-}
-
 }  // namespace
 
 Result<bool> fuse_conv_chains(ir::Graph& graph) {

@@ -65,16 +65,6 @@ void absorb_bias_add(ir::Graph& graph, const std::string& name, MatMulChain& cha
   chain.result = add->output(0);
 }
 
-void absorb_activation(const ir::Graph& graph, MatMulChain& chain) {
-  ir::Node* act = sole_reader(graph, chain.result);
-  if (!act || act->input(0) != chain.result) return;
-  auto spec = absorbable_activation(graph, *act);
-  if (!spec) return;
-  chain.activation = *spec;
-  chain.nodes.push_back(act);
-  chain.result = act->output(0);
-}
-
 bool is_float(DType d) { return d == DType::kFloat32 || d == DType::kFloat16 || d == DType::kBFloat16 || d == DType::kFloat64; }
 
 // Whether `node` can start a chain, and its trans_b; Gemm's C becomes the first bias.
