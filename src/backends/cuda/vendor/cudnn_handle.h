@@ -38,6 +38,15 @@ class CudnnHandle {
     return enqueue(handle_);
   }
 
+  // Runs `work(handle)` under the handle's lock without touching its stream: planning calls
+  // (graph-API heuristics, execution-plan finalization) that must not overlap another thread's
+  // use of the handle.
+  template <class F>
+  auto locked(F&& work) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return work(handle_);
+  }
+
  private:
   CudnnHandle() = default;
   cudnnHandle_t handle_ = nullptr;
