@@ -1,7 +1,13 @@
-// Conv and FusedConv (2-D; NCHW, or NHWC for channels_last) through cuDNN. relu(conv + bias + Z)
-// runs as one cudnnConvolutionBiasActivationForward (any algorithm: those are the tactics); with a bias or Z
-// and no ReLU, the same call with an identity activation (one algorithm), followed by the
-// activation, if any, in place. A bare convolution offers every algorithm.
+// Conv and FusedConv (2-D; NCHW, or NHWC for channels_last) through cuDNN, in two kinds of
+// tactics the builder times side by side:
+//  - legacy API (vendor/cudnn_conv.h), one tactic per forward algorithm: relu(conv + bias + Z)
+//    runs as one cudnnConvolutionBiasActivationForward; with a bias or Z and no ReLU, the same
+//    call with an identity activation (one algorithm), followed by the activation, if any, in
+//    place. A bare convolution offers every algorithm.
+//  - graph API (vendor/cudnn_conv_graph.h), one tactic per engine configuration cuDNN's
+//    heuristics offer for act(conv + bias + Z) as one operation graph; offered when cuDNN
+//    builds the graph and the activation is one its pointwise operation computes (ReLU,
+//    sigmoid, tanh, GELU), otherwise only the legacy tactics remain.
 #include <memory>
 
 #include "backends/cuda/device_buffer.h"
@@ -9,6 +15,7 @@
 #include "backends/cuda/ops/fused_activation.h"
 #include "backends/cuda/ops/op_adapter.h"
 #include "backends/cuda/vendor/cudnn_conv.h"
+#include "backends/cuda/vendor/cudnn_conv_graph.h"
 #include "core/channels_last.h"
 #include "core/conv_params.h"
 
@@ -92,16 +99,73 @@ Result<ConvProblem> problem_of(const CudaContext& context, const NodeDesc& node)
 
 Status check_conv(const CudaContext& context, const NodeDesc& node) { return problem_of(context, node).status(); }
 
+// The graph-API form of the problem, or an error when its activation has no cuDNN pointwise
+// equivalent (HardSwish, LeakyRelu and Clip stay with the legacy tactics).
+Result<ConvGraphConfig> graph_config_of(const ConvProblem& p) {
+  ConvGraphConfig g;
+  g.dtype = p.config.dtype;
+  g.layout = p.config.layout;
+  g.geometry = p.config.geometry;
+  g.allow_tf32 = p.config.allow_tf32;
+  g.has_bias = p.has_bias;
+  g.has_residual = p.has_residual;
+  switch (p.activation.op) {
+    case UnaryOp::kIdentity: g.activation = GraphActivation::kNone; break;
+    case UnaryOp::kRelu: g.activation = GraphActivation::kRelu; break;
+    case UnaryOp::kSigmoid: g.activation = GraphActivation::kSigmoid; break;
+    case UnaryOp::kTanh: g.activation = GraphActivation::kTanh; break;
+    case UnaryOp::kGeluErf: g.activation = GraphActivation::kGeluErf; break;
+    case UnaryOp::kGeluTanh: g.activation = GraphActivation::kGeluTanh; break;
+    default: return unimplemented("cuDNN graph API: no pointwise form of this fused activation");
+  }
+  return g;
+}
+
+// Legacy algorithms first (ids 0..7), then graph engines (ids from kConvGraphTacticBase). Either
+// list may be empty; an error only when both are.
 Result<std::vector<Tactic>> conv_tactics(const CudaContext& context, const NodeDesc& node) {
   KILN_ASSIGN_OR_RETURN(const ConvProblem p, problem_of(context, node));
-  KILN_ASSIGN_OR_RETURN(const std::vector<ConvAlgorithm> algorithms, ConvPlan::algorithms(context.cudnn, p.config));
   std::vector<Tactic> tactics;
-  for (const ConvAlgorithm& a : algorithms) tactics.push_back({a.id, a.name});
+  Result<std::vector<ConvAlgorithm>> algorithms = ConvPlan::algorithms(context.cudnn, p.config);
+  if (algorithms.ok()) {
+    for (const ConvAlgorithm& a : *algorithms) tactics.push_back({a.id, a.name});
+  }
+  Result<ConvGraphConfig> graph = graph_config_of(p);
+  Status graph_status = graph.status();
+  if (graph.ok()) {
+    Result<std::vector<ConvGraphEngine>> engines = ConvGraphPlan::engines(context.cudnn, *graph);
+    graph_status = engines.status();
+    if (engines.ok()) {
+      for (const ConvGraphEngine& e : *engines) tactics.push_back({e.tactic, e.name});
+    }
+  }
+  if (tactics.empty()) {
+    return unimplemented("Conv: neither cuDNN API offers a tactic: " + algorithms.status().to_string() + "; " + graph_status.to_string());
+  }
   return tactics;
+}
+
+Result<std::unique_ptr<Kernel>> prepare_graph_conv(const CudaContext& context, const ConvProblem& p, int32_t tactic) {
+  KILN_ASSIGN_OR_RETURN(const ConvGraphConfig config, graph_config_of(p));
+  KILN_ASSIGN_OR_RETURN(ConvGraphPlan plan, ConvGraphPlan::create(context.cudnn, config, tactic));
+  auto shared_plan = std::make_shared<const ConvGraphPlan>(std::move(plan));
+  const bool has_bias = p.has_bias, has_residual = p.has_residual;
+  std::string description = shared_plan->name();
+  if (has_bias || has_residual || config.activation != GraphActivation::kNone) description += " fused";
+  if (has_bias) description += " bias";
+  if (has_residual) description += " residual";
+  if (config.activation != GraphActivation::kNone) description += " activation";
+  return make_kernel(description, shared_plan->workspace_bytes(), [=](const ExecuteArgs& args) {
+    KILN_RETURN_IF_ERROR(expect_args(args, has_residual ? 4 : has_bias ? 3 : 2, 1));
+    const void* bias = has_bias ? args.inputs[2] : nullptr;
+    const void* z = has_residual ? args.inputs[3] : nullptr;
+    return shared_plan->run(args.inputs[0], args.inputs[1], bias, z, args.outputs[0], args.workspace, stream_of(args));
+  });
 }
 
 Result<std::unique_ptr<Kernel>> prepare_conv(const CudaContext& context, const NodeDesc& node, int32_t tactic) {
   KILN_ASSIGN_OR_RETURN(const ConvProblem p, problem_of(context, node));
+  if (is_conv_graph_tactic(tactic)) return prepare_graph_conv(context, p, tactic);
   KILN_ASSIGN_OR_RETURN(ConvPlan plan, ConvPlan::create(context.cudnn, p.config, tactic));
   // cuDNN's fused call always adds a bias: give it zeros when the node has none.
   std::shared_ptr<DeviceBuffer> zero_bias;

@@ -307,7 +307,7 @@ Result<std::vector<ConvGraphEngine>> ConvGraphPlan::engines(std::shared_ptr<Cudn
         continue;
       }
       size_t taken = 0;
-      for (size_t i = 0; i < configs->owned.size() && taken < list.max_tactics; ++i) {
+      for (size_t i = 0; i < configs->owned.size(); ++i) {
         Result<EngineConfigFacts> facts = engine_config_facts(configs->owned[i]);
         if (!facts.ok()) {
           last_refusal = facts.status().message();
@@ -315,8 +315,10 @@ Result<std::vector<ConvGraphEngine>> ConvGraphPlan::engines(std::shared_ptr<Cudn
         }
         Result<int32_t> tactic = tactic_of(*facts);
         // The first configuration with an id is the one create() finds again: later ones with
-        // the same engine and fingerprint are the same configuration (or a collision) and skipped.
-        if (!tactic.ok() || !seen.insert(*tactic).second) continue;
+        // the same engine and fingerprint are the same configuration (or a collision) and
+        // skipped. Past the list's quota the ids are still marked seen, so that the fallback
+        // list never offers, under its own name, a configuration create() finds in list A.
+        if (!tactic.ok() || !seen.insert(*tactic).second || taken >= list.max_tactics) continue;
         const std::string name = tactic_name(*facts, list, i, *tactic);
         Result<Accepted> accepted = accept(h, config, std::move(facts).value(), std::move(configs->owned[i]));
         if (!accepted.ok()) {
