@@ -3,7 +3,7 @@
 
 usage: compare_torch.py PATH/TO/kiln_cuda_bench
 A ratio below 1 means kiln is faster. Shapes: BERT-large, seq 384, batch 32, FP16, and ResNet-50
-convs at batch 64 (the bench's case names carry them). kiln's conv cases run in NHWC and NCHW;
+convs at batch 64 and 1 (the bench's case names carry them). kiln's conv cases run in NHWC and NCHW;
 both compare against PyTorch channels_last (its fast layout).
 """
 import subprocess
@@ -58,7 +58,7 @@ def torch_cases():
         "sdpa_fp16_b32h16s384d64": lambda: sdpa(aq, ak, av),
         "sdpa_fp16_b8h16s1024d128": lambda: sdpa(lq, lk, lv),
     }
-    # ResNet-50 convs at batch 64, channels_last FP16 with bias and ReLU (cuDNN through PyTorch).
+    # ResNet-50 convs at batch 64 and 1, channels_last FP16 with bias and ReLU (cuDNN through PyTorch).
     torch.backends.cudnn.benchmark = True
     convs = {
         "stem7x7s2": (3, 224, 64, 7, 2, 3),
@@ -66,13 +66,14 @@ def torch_cases():
         "1x1_256to64c56": (256, 56, 64, 1, 1, 0),
         "3x3_512c7": (512, 7, 512, 3, 1, 1),
     }
-    for name, (cin, size, cout, kernel, stride, pad) in convs.items():
-        cx = torch.randn(64, cin, size, size, device=dev, dtype=half).to(memory_format=torch.channels_last)
-        cw = torch.randn(cout, cin, kernel, kernel, device=dev, dtype=half).to(memory_format=torch.channels_last)
-        cb = torch.randn(cout, device=dev, dtype=half)
-        fn = (lambda x=cx, w=cw, b=cb, s=stride, p=pad: F.relu(F.conv2d(x, w, b, stride=s, padding=p)))
-        for layout in ("nhwc", "nchw"):
-            cases[f"conv_relu_fp16_{name}_b64_{layout}"] = fn
+    for batch in (64, 1):
+        for name, (cin, size, cout, kernel, stride, pad) in convs.items():
+            cx = torch.randn(batch, cin, size, size, device=dev, dtype=half).to(memory_format=torch.channels_last)
+            cw = torch.randn(cout, cin, kernel, kernel, device=dev, dtype=half).to(memory_format=torch.channels_last)
+            cb = torch.randn(cout, device=dev, dtype=half)
+            fn = (lambda x=cx, w=cw, b=cb, s=stride, p=pad: F.relu(F.conv2d(x, w, b, stride=s, padding=p)))
+            for layout in ("nhwc", "nchw"):
+                cases[f"conv_relu_fp16_{name}_b{batch}_{layout}"] = fn
     return {
         **cases,
         "softmax_fp16_196608x384": lambda: torch.softmax(scores, dim=-1),
