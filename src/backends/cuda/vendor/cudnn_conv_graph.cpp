@@ -35,9 +35,10 @@ constexpr int64_t kMaxEngineIndex = (int64_t{1} << 10) - 1;
 constexpr uint32_t kFingerprintMask = (uint32_t{1} << kFingerprintBits) - 1;
 
 // How many finalized plans each heuristic list contributes: enough to hold cuDNN's best
-// guesses, few enough that the builder's timing of every tactic stays short.
-constexpr size_t kMaxHeuristicTactics = 10;
-constexpr size_t kMaxFallbackTactics = 4;
+// guesses, few enough that the builder's timing of every tactic stays short (each plan is
+// finalized again per prepare, and runtime-compiled engines compile then).
+constexpr size_t kMaxHeuristicTactics = 8;
+constexpr size_t kMaxFallbackTactics = 3;
 
 struct HeuristicList {
   cudnnBackendHeurMode_t mode;
@@ -270,7 +271,10 @@ Result<int32_t> tactic_of(const EngineConfigFacts& f) {
 std::string tactic_name(const EngineConfigFacts& f, const HeuristicList& list, size_t index, int32_t tactic) {
   std::array<char, 16> knobs{};
   std::snprintf(knobs.data(), knobs.size(), "%05x", static_cast<unsigned>(tactic) & kFingerprintMask);
-  return "cudnn graph engine " + std::to_string(f.engine) + " (" + list.name + " #" + std::to_string(index) + ", knobs " + knobs.data() + ")";
+  // "runtime compiled": the plan compiles its kernel at finalize (NVRTC), so it costs build and load time.
+  const bool compiled = f.has(CUDNN_BEHAVIOR_NOTE_RUNTIME_COMPILATION);
+  return "cudnn graph engine " + std::to_string(f.engine) + " (" + list.name + " #" + std::to_string(index) + ", knobs " + knobs.data() +
+         (compiled ? ", runtime compiled)" : ")");
 }
 
 // A configuration that passed the checks, with its finalized plan.

@@ -35,6 +35,10 @@ bool EngineConfigFacts::has(cudnnBackendNumericalNote_t note) const {
   return std::find(numerical_notes.begin(), numerical_notes.end(), note) != numerical_notes.end();
 }
 
+bool EngineConfigFacts::has(cudnnBackendBehaviorNote_t note) const {
+  return std::find(behavior_notes.begin(), behavior_notes.end(), note) != behavior_notes.end();
+}
+
 Result<DescriptorArray> heuristic_configs(const BackendDescriptor& graph, cudnnBackendHeurMode_t mode) {
   KILN_ASSIGN_OR_RETURN(BackendDescriptor heuristic, BackendDescriptor::create(CUDNN_BACKEND_ENGINEHEUR_DESCRIPTOR));
   KILN_RETURN_IF_ERROR(heuristic.set_descriptor(KILN_CUDNN_ATTR(CUDNN_ATTR_ENGINEHEUR_OPERATION_GRAPH), graph));
@@ -66,10 +70,13 @@ Result<EngineConfigFacts> engine_config_facts(const BackendDescriptor& config) {
   KILN_RETURN_IF_ERROR(engine.get(KILN_CUDNN_ATTR(CUDNN_ATTR_ENGINE_NUMERICAL_NOTE), CUDNN_TYPE_NUMERICAL_NOTE,
                                   static_cast<int64_t>(numerical.size()), &returned, numerical.data()));
   facts.numerical_notes.assign(numerical.begin(), numerical.begin() + std::clamp<int64_t>(returned, 0, static_cast<int64_t>(numerical.size())));
+  // Behavior notes are informational here (which engines compile at finalize): optional.
   std::array<cudnnBackendBehaviorNote_t, CUDNN_BEHAVIOR_NOTE_TYPE_COUNT> behavior{};
-  KILN_RETURN_IF_ERROR(engine.get(KILN_CUDNN_ATTR(CUDNN_ATTR_ENGINE_BEHAVIOR_NOTE), CUDNN_TYPE_BEHAVIOR_NOTE,
-                                  static_cast<int64_t>(behavior.size()), &returned, behavior.data()));
-  facts.behavior_notes.assign(behavior.begin(), behavior.begin() + std::clamp<int64_t>(returned, 0, static_cast<int64_t>(behavior.size())));
+  if (engine.get(KILN_CUDNN_ATTR(CUDNN_ATTR_ENGINE_BEHAVIOR_NOTE), CUDNN_TYPE_BEHAVIOR_NOTE, static_cast<int64_t>(behavior.size()), &returned,
+                 behavior.data())
+          .ok()) {
+    facts.behavior_notes.assign(behavior.begin(), behavior.begin() + std::clamp<int64_t>(returned, 0, static_cast<int64_t>(behavior.size())));
+  }
 
   // Knob choices come back into caller-made KNOB_CHOICE descriptors, at most one per knob type.
   KILN_ASSIGN_OR_RETURN(DescriptorArray choices, DescriptorArray::create(CUDNN_BACKEND_KNOB_CHOICE_DESCRIPTOR, static_cast<size_t>(CUDNN_KNOB_TYPE_COUNTS)));

@@ -22,10 +22,11 @@ struct EngineConfigFacts {
   uint64_t knob_fingerprint = 0;    // FNV-1a over the (knob type, value) pairs, sorted by type
   size_t knob_count = 0;
   std::vector<cudnnBackendNumericalNote_t> numerical_notes;
-  std::vector<cudnnBackendBehaviorNote_t> behavior_notes;
+  std::vector<cudnnBackendBehaviorNote_t> behavior_notes;  // empty when cuDNN does not say
   int64_t workspace_bytes = -1;     // CUDNN_ATTR_ENGINECFG_WORKSPACE_SIZE; -1 when cuDNN does not say
 
   bool has(cudnnBackendNumericalNote_t note) const;
+  bool has(cudnnBackendBehaviorNote_t note) const;
 };
 
 Result<EngineConfigFacts> engine_config_facts(const BackendDescriptor& config);
