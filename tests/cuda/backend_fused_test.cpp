@@ -377,6 +377,24 @@ TEST(CudaBackendCapture, KernelsRunInsideACudaGraph) {
     c.inputs.push_back(float_input(dtype, Shape{2, 128, 16, 64}, -1, 1, ++salt));
     cases.emplace_back("Transpose", c);
   }
+  {
+    // Attention sets its kernel's dynamic shared-memory attribute on every launch: legal
+    // inside a capture, which this checks.
+    OpCase c;
+    c.op = OpKind::ScaledDotProductAttention;
+    c.attrs.set("scale", 0.125f);
+    c.attrs.set("qkv_layout", std::string("BSHD"));
+    for (int i = 0; i < 3; ++i) c.inputs.push_back(float_input(dtype, Shape{2, 100, 4, 64}, -2, 2, ++salt));
+    c.inputs.push_back(float_input(dtype, Shape{2, 1, 1, 100}, -3, 0, ++salt));
+    Attributes swap;
+    swap.set("perm", std::vector<int64_t>{0, 2, 1, 3});
+    const Tensor q = ref1(OpKind::Transpose, {&c.inputs[0].value}, swap);
+    const Tensor k = ref1(OpKind::Transpose, {&c.inputs[1].value}, swap);
+    const Tensor v = ref1(OpKind::Transpose, {&c.inputs[2].value}, swap);
+    const Tensor out = attention_reference(q, k, v, &c.inputs[3].value, 0.125f);
+    c.expected = {ref1(OpKind::Transpose, {&out}, swap)};
+    cases.emplace_back("ScaledDotProductAttention", c);
+  }
   for (auto& [name, c] : cases) {
     c.capture = true;
     expect_case_matches(c, "captured " + name);
