@@ -52,11 +52,15 @@ def torch_cases():
     aq, ak, av = (torch.randn(BATCH, HEADS, SEQ, HEAD_DIM, device=dev, dtype=half) for _ in range(3))
     amask = torch.randn(BATCH, 1, 1, SEQ, device=dev, dtype=half)
     lq, lk, lv = (torch.randn(8, 16, 1024, 128, device=dev, dtype=half) for _ in range(3))
+    # The same attention on [B, S, H, D] tensors (a Reshape of the projections), passed to
+    # PyTorch as transposed views, which its fused kernels read through strides.
+    sq, sk, sv = (torch.randn(BATCH, SEQ, HEADS, HEAD_DIM, device=dev, dtype=half).transpose(1, 2) for _ in range(3))
     sdpa = F.scaled_dot_product_attention
     cases = {
         "sdpa_fp16_b32h16s384d64_mask": lambda: sdpa(aq, ak, av, attn_mask=amask),
         "sdpa_fp16_b32h16s384d64": lambda: sdpa(aq, ak, av),
         "sdpa_fp16_b8h16s1024d128": lambda: sdpa(lq, lk, lv),
+        "sdpa_fp16_b32s384h16d64_bshd_mask": lambda: sdpa(sq, sk, sv, attn_mask=amask),
     }
     # ResNet-50 convs at batch 64 and 1, channels_last FP16 with bias and ReLU (cuDNN through PyTorch).
     torch.backends.cudnn.benchmark = True

@@ -77,8 +77,10 @@ Status bench_matmul(const char* name, const CublasLtHandle& handle, cudaStream_t
   return report(name, time_ms(stream, [&] { return plan.run(a.data(), b.data(), c.data(), workspace.data(), stream); }));
 }
 
-// Fused attention on [batch, heads, seq, dim] FP16, optionally with a [batch, 1, 1, seq] mask.
-Status bench_attention(const char* name, cudaStream_t stream, int64_t batch, int64_t heads, int64_t seq, int64_t dim, bool mask) {
+// Fused attention on [batch, heads, seq, dim] FP16 ([batch, seq, heads, dim] when
+// sequence_major), optionally with a [batch, 1, 1, seq] mask.
+Status bench_attention(const char* name, cudaStream_t stream, int64_t batch, int64_t heads, int64_t seq, int64_t dim, bool mask,
+                       bool sequence_major = false) {
   const int64_t elems = batch * heads * seq * dim;
   KILN_ASSIGN_OR_RETURN(DeviceBuffer q, filled(elems));
   KILN_ASSIGN_OR_RETURN(DeviceBuffer k, filled(elems));
@@ -95,6 +97,7 @@ Status bench_attention(const char* name, cudaStream_t stream, int64_t batch, int
   args.seq_q = args.seq_k = seq;
   args.head_dim = dim;
   args.scale = 0.125f;
+  set_dense_attention_strides(args, sequence_major);
   if (mask) {
     args.mask = m.data();
     args.mask_strides[0] = seq;
@@ -245,6 +248,8 @@ Status run() {
   KILN_RETURN_IF_ERROR(bench_attention("sdpa_fp16_b32h16s384d64_mask", stream.get(), kBatch, kHeads, kSeq, kHeadDim, true));
   KILN_RETURN_IF_ERROR(bench_attention("sdpa_fp16_b32h16s384d64", stream.get(), kBatch, kHeads, kSeq, kHeadDim, false));
   KILN_RETURN_IF_ERROR(bench_attention("sdpa_fp16_b8h16s1024d128", stream.get(), 8, 16, 1024, 128, false));
+  // Q, K, V straight from the [B, S, H*D] projections (qkv_layout BSHD): no head-split copies.
+  KILN_RETURN_IF_ERROR(bench_attention("sdpa_fp16_b32s384h16d64_bshd_mask", stream.get(), kBatch, kHeads, kSeq, kHeadDim, true, true));
 
   KILN_ASSIGN_OR_RETURN(std::shared_ptr<CudnnHandle> cudnn, CudnnHandle::create());
   // ResNet-50 at batch 64 and 1: the stem, a 3x3 and a 1x1 of stage 1, a 3x3 of stage 4.

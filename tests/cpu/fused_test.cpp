@@ -3,6 +3,8 @@
 
 #include <cmath>
 
+#include "backends/cpu/cpu_backend.h"
+
 namespace kiln::backends::cpu::testing {
 namespace {
 
@@ -72,6 +74,22 @@ TEST(CpuAttention, MatchesReferenceWithAndWithoutMask) {
     expect_matches_reference(c, kGemmTolerance, "Attention " + Shape{s.b, s.h, s.sq, s.sk, s.d}.to_string());
     salt += 4;
   }
+}
+
+// qkv_layout "BSHD" is left to the reference backend: supports() must say no, even where the
+// sequence-major shapes would pass for head-major ones.
+TEST(CpuAttention, SaysNoToSequenceMajorLayout) {
+  OpCase c;
+  c.op = OpKind::ScaledDotProductAttention;
+  const Shape bshd{1, 4, 4, 8};  // B = 1, S = 4, H = 4, D = 8: also a valid BHSD shape
+  c.inputs = {random_tensor(bshd, 1), random_tensor(bshd, 2), random_tensor(bshd, 3)};
+  c.attrs.set("scale", 0.25f);
+  CpuBackend backend;
+  const std::vector<Tensor> head_major = run_reference(c);
+  EXPECT_TRUE(backend.supports(describe(c, head_major)));
+  c.attrs.set("qkv_layout", std::string("BSHD"));
+  const std::vector<Tensor> seq_major = run_reference(c);
+  EXPECT_FALSE(backend.supports(describe(c, seq_major)));
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 // starts from, so a fused node infers exactly what the unfused chain did.
 #include <string>
 
+#include "core/attention_layout.h"
 #include "core/fused_activation.h"
 #include "ir/ops/channels_last.h"
 #include "ir/ops/families.h"
@@ -16,7 +17,7 @@ namespace {
 enum FusedConvInput : size_t { kConvX = 0, kConvW = 1, kConvB = 2, kConvZ = 3 };
 enum FusedMatMulInput : size_t { kMatA = 0, kMatB = 1, kMatBias = 2 };
 enum AttentionInput : size_t { kQ = 0, kK = 1, kV = 2, kMask = 3 };
-constexpr size_t kAttentionRank = 4;  // [batch, heads, sequence, head size]
+constexpr size_t kAttentionRank = 4;  // [batch, heads, sequence, head size] in qkv_layout order
 constexpr double kFlopsPerMultiplyAdd = 2.0;
 // exp, sum, divide and the max subtraction per score.
 constexpr double kSoftmaxFlopsPerScore = 4.0;
@@ -129,6 +130,10 @@ Status infer_attention(InferContext& ctx) {
   KILN_RETURN_IF_ERROR(require_dtype_of(ctx, kK, kQ, "K"));
   KILN_RETURN_IF_ERROR(require_dtype_of(ctx, kV, kQ, "V"));
   if (!ctx.attrs().has("scale")) return ctx.error("attribute 'scale' is required");
+  auto layout = decode_qkv_layout(ctx.attrs());
+  if (!layout.ok()) return ctx.error(layout.status().message());
+  const QkvAxes ax = qkv_axes(*layout);
+  const char* layout_dims = *layout == QkvLayout::kBHSD ? "[batch, heads, sequence, head size]" : "[batch, sequence, heads, head size]";
   const char* names[] = {"Q", "K", "V"};
   SymShape shapes[3];
   bool known = true;
@@ -139,8 +144,7 @@ Status infer_attention(InferContext& ctx) {
       continue;
     }
     if (s->size() != kAttentionRank)
-      return ctx.error(std::string("input '") + names[i] + "' must be 4-D [batch, heads, sequence, head size], got " +
-                       sym_shape_to_string(*s));
+      return ctx.error(std::string("input '") + names[i] + "' must be 4-D " + layout_dims + ", got " + sym_shape_to_string(*s));
     shapes[i] = *s;
   }
   if (!known) {
@@ -150,16 +154,20 @@ Status infer_attention(InferContext& ctx) {
   const SymShape& q = shapes[kQ];
   const SymShape& k = shapes[kK];
   const SymShape& v = shapes[kV];
-  for (size_t d = 0; d < 2; ++d)
+  for (size_t d : {ax.batch, ax.heads})
     if (dims_conflict(q[d], k[d]) || dims_conflict(q[d], v[d]))
       return ctx.error("Q, K and V must agree on batch and heads: " + sym_shape_to_string(q) + ", " +
                        sym_shape_to_string(k) + ", " + sym_shape_to_string(v));
-  if (dims_conflict(q[3], k[3]))
+  if (dims_conflict(q[ax.dim], k[ax.dim]))
     return ctx.error("Q " + sym_shape_to_string(q) + " and K " + sym_shape_to_string(k) + " differ in head size");
-  if (dims_conflict(k[2], v[2]))
+  if (dims_conflict(k[ax.seq], v[ax.seq]))
     return ctx.error("K " + sym_shape_to_string(k) + " and V " + sym_shape_to_string(v) + " differ in sequence length");
-  KILN_RETURN_IF_ERROR(check_mask(ctx, SymShape{q[0], q[1], q[2], k[2]}));
-  ctx.set_output(0, dtype, SymShape{q[0], q[1], q[2], v[3]});
+  // The mask broadcasts to the scores [B, H, Sq, Sk] whatever the operands' layout.
+  KILN_RETURN_IF_ERROR(check_mask(ctx, SymShape{q[ax.batch], q[ax.heads], q[ax.seq], k[ax.seq]}));
+  // The output is Q's shape with Dv for D, in the operands' layout.
+  SymShape out = q;
+  out[ax.dim] = v[ax.dim];
+  ctx.set_output(0, dtype, std::move(out));
   return {};
 }
 
@@ -168,11 +176,14 @@ double attention_flops(const Node& node, const std::vector<Shape>& inputs, const
   if (inputs.size() < 3 || inputs[kQ].rank() != kAttentionRank || inputs[kK].rank() != kAttentionRank ||
       inputs[kV].rank() != kAttentionRank)
     return 0.0;
+  auto layout = decode_qkv_layout(node.attrs());
+  if (!layout.ok()) return 0.0;
+  const QkvAxes ax = qkv_axes(*layout);
   auto dim = [](int64_t d) { return d > 0 ? static_cast<double>(d) : 1.0; };
   const Shape& q = inputs[kQ];
-  const double scores = dim(q[0]) * dim(q[1]) * dim(q[2]) * dim(inputs[kK][2]);
-  const double per_score = kFlopsPerMultiplyAdd * (dim(q[3]) + dim(inputs[kV][3])) + kSoftmaxFlopsPerScore + 1.0 +
-                           (node.input(kMask) ? 1.0 : 0.0);
+  const double scores = dim(q[ax.batch]) * dim(q[ax.heads]) * dim(q[ax.seq]) * dim(inputs[kK][ax.seq]);
+  const double per_score = kFlopsPerMultiplyAdd * (dim(q[ax.dim]) + dim(inputs[kV][ax.dim])) + kSoftmaxFlopsPerScore +
+                           1.0 + (node.input(kMask) ? 1.0 : 0.0);
   return scores * per_score;
 }
 

@@ -1,7 +1,7 @@
 // ScaledDotProductAttention (docs/fused-ops.md): softmax(Q K^T * scale + mask) V over
-// [B, H, S, D]. Two batched oneDNN matmuls (K read transposed through its strides, the scale as
-// the first one's output scale) around the vectorized masked softmax; the scores live in the
-// workspace.
+// [B, H, S, D] (qkv_layout "BHSD" only). Two batched oneDNN matmuls (K read transposed through
+// its strides, the scale as the first one's output scale) around the vectorized masked softmax;
+// the scores live in the workspace.
 #include <string>
 #include <vector>
 
@@ -11,6 +11,7 @@
 #include "backends/cpu/parallel.h"
 #include "backends/cpu/row_math.h"
 #include "backends/cpu/workspace.h"
+#include "core/attention_layout.h"
 #include "core/broadcast.h"
 
 namespace kiln::backends::cpu {
@@ -26,6 +27,10 @@ struct AttentionGeometry {
 
 Result<AttentionGeometry> attention_geometry(const NodeDesc& node) {
   if (node.inputs.size() < 3 || node.outputs.size() != 1) return invalid_argument("attention needs Q, K, V");
+  // The context matmul writes a dense [B, H, Sq, Dv]; sequence-major operands ("BSHD") are
+  // left to the other backends (supports() says no, the builder falls back).
+  KILN_ASSIGN_OR_RETURN(const QkvLayout layout, decode_qkv_layout(node.attrs()));
+  if (layout != QkvLayout::kBHSD) return unimplemented("attention: qkv_layout BSHD is not implemented on the CPU");
   const Shape &q = node.inputs[kQ].shape, &k = node.inputs[kK].shape, &v = node.inputs[kV].shape;
   if (q.rank() != kAttentionRank || k.rank() != kAttentionRank || v.rank() != kAttentionRank)
     return unimplemented("attention operands must be [B, H, S, D]");

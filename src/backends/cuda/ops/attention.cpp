@@ -1,10 +1,12 @@
 // ScaledDotProductAttention (a fused op: docs/fused-ops.md) through the flash-style kernel.
-// Q, K, V [B, H, S, D] in FP16/BF16 with D = Dv in {64, 128}; the optional additive mask may
-// have any shape that broadcasts to [B, H, Sq, Sk] and the storage dtype.
+// Q, K, V [B, H, S, D] (qkv_layout "BHSD") or [B, S, H, D] ("BSHD") in FP16/BF16 with
+// D = Dv in {64, 128}; the kernel reads either in place through strides. The optional additive
+// mask may have any shape that broadcasts to [B, H, Sq, Sk] and the storage dtype.
 #include <cmath>
 
 #include "backends/cuda/kernels/attention.h"
 #include "backends/cuda/ops/op_adapter.h"
+#include "core/attention_layout.h"
 #include "core/broadcast.h"
 
 namespace kiln::cuda {
@@ -16,22 +18,29 @@ Result<AttentionArgs> attention_args(const NodeDesc& node) {
   KILN_RETURN_IF_ERROR(expect_float_io(node, 3));
   const DType dtype = node.inputs[0].dtype;
   KILN_RETURN_IF_ERROR(expect(dtype == DType::kFloat16 || dtype == DType::kBFloat16, node, "float16 and bfloat16 only"));
+  KILN_ASSIGN_OR_RETURN(const QkvLayout layout, decode_qkv_layout(node.attrs()));
+  const QkvAxes ax = qkv_axes(layout);
   const Shape& q = node.inputs[0].shape;
   const Shape& k = node.inputs[1].shape;
   const Shape& v = node.inputs[2].shape;
   KILN_RETURN_IF_ERROR(expect(q.rank() == kAttentionRank && k.rank() == kAttentionRank && v.rank() == kAttentionRank, node, "rank-4 Q, K, V"));
   KILN_RETURN_IF_ERROR(expect(node.inputs[1].dtype == dtype && node.inputs[2].dtype == dtype, node, "Q, K, V must share a dtype"));
-  KILN_RETURN_IF_ERROR(expect(k[0] == q[0] && v[0] == q[0] && k[1] == q[1] && v[1] == q[1], node, "batch and heads must match"));
-  KILN_RETURN_IF_ERROR(expect(k[3] == q[3] && v[3] == q[3] && v[2] == k[2], node, "head dims must match and K, V share seq_k"));
-  KILN_RETURN_IF_ERROR(expect(attention_supports_head_dim(q[3]), node, "head dim " + std::to_string(q[3]) + " (64 or 128 only)"));
+  KILN_RETURN_IF_ERROR(expect(k[ax.batch] == q[ax.batch] && v[ax.batch] == q[ax.batch] && k[ax.heads] == q[ax.heads] &&
+                                  v[ax.heads] == q[ax.heads],
+                              node, "batch and heads must match"));
+  KILN_RETURN_IF_ERROR(expect(k[ax.dim] == q[ax.dim] && v[ax.dim] == q[ax.dim] && v[ax.seq] == k[ax.seq], node,
+                              "head dims must match and K, V share seq_k"));
+  KILN_RETURN_IF_ERROR(expect(attention_supports_head_dim(q[ax.dim]), node, "head dim " + std::to_string(q[ax.dim]) + " (64 or 128 only)"));
+  // Dv == D, so the output has Q's shape in either layout.
   KILN_RETURN_IF_ERROR(expect(node.outputs[0].shape == q, node, "the output must have Q's shape"));
   AttentionArgs a;
-  a.batch = q[0];
-  a.heads = q[1];
-  a.seq_q = q[2];
-  a.seq_k = k[2];
-  a.head_dim = q[3];
-  a.scale = node.attrs().get_float("scale", 1.0f / std::sqrt(static_cast<float>(q[3])));
+  a.batch = q[ax.batch];
+  a.heads = q[ax.heads];
+  a.seq_q = q[ax.seq];
+  a.seq_k = k[ax.seq];
+  a.head_dim = q[ax.dim];
+  set_dense_attention_strides(a, layout == QkvLayout::kBSHD);
+  a.scale = node.attrs().get_float("scale", 1.0f / std::sqrt(static_cast<float>(a.head_dim)));
   if (node.inputs.size() > 3 && node.inputs[3].present()) {
     const TensorDesc& mask = node.inputs[3];
     KILN_RETURN_IF_ERROR(expect(mask.dtype == dtype && mask.shape.rank() <= kAttentionRank, node, "the mask must have Q's dtype, rank <= 4"));
@@ -51,7 +60,10 @@ Result<std::unique_ptr<Kernel>> prepare_attention(const CudaContext&, const Node
   KILN_ASSIGN_OR_RETURN(const AttentionArgs prepared, attention_args(node));
   const bool has_mask = prepared.mask != nullptr;
   const DType dtype = node.inputs[0].dtype;
-  return make_kernel("flash attention (wmma)", 0, [=](const ExecuteArgs& args) {
+  // attention_args accepted the layout, so it decodes.
+  const bool sequence_major = *decode_qkv_layout(node.attrs()) == QkvLayout::kBSHD;
+  const std::string description = std::string("flash attention (mma.sync, ") + (sequence_major ? "BSHD" : "BHSD") + ")";
+  return make_kernel(description, 0, [=](const ExecuteArgs& args) {
     KILN_RETURN_IF_ERROR(expect_args(args, has_mask ? 4 : 3, 1));
     AttentionArgs a = prepared;
     a.q = args.inputs[0];
