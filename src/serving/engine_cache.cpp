@@ -74,14 +74,16 @@ std::string joined(const std::vector<std::string>& items) {
   return text.empty() ? "(fastest)" : text;
 }
 
-std::string batch_list(const std::vector<std::map<std::string, Shape>>& profiles) {
+// "batch sizes 1,2,4" or, for a model that does not batch, its one profile's shapes.
+std::string profiles_text(const EngineRequest& request) {
   std::string text;
-  for (const auto& profile : profiles) {
-    if (profile.empty()) continue;
-    const Shape& first = profile.begin()->second;
-    text += (text.empty() ? "" : ",") + (first.rank() ? std::to_string(first[0]) : std::string("-"));
+  if (!request.batch_sizes.empty()) {
+    for (int64_t size : request.batch_sizes) text += (text.empty() ? "" : ",") + std::to_string(size);
+    return "batch sizes " + text;
   }
-  return text;
+  for (const auto& profile : request.settings.profiles)
+    for (const auto& [name, shape] : profile) text += (text.empty() ? "" : " ") + name + "=" + shape.to_string();
+  return "shapes " + (text.empty() ? std::string("as in the model") : text);
 }
 
 // Logs the start of each profile and every quarter of its nodes: a long GPU build shows that it
@@ -202,7 +204,7 @@ Status EngineCache::build(const EngineRequest& request, const std::string& plan_
   BuildSettings settings = request.settings;
   settings.progress = progress_logger(request.label, log_);
   log_(request.label + ": building a " + request.target.device_kind + " engine for " + request.target.device_name + " (" +
-       settings.precision + ", batch sizes " + (settings.profiles.empty() ? "-" : batch_list(settings.profiles)) + ")");
+       settings.precision + ", " + profiles_text(request) + ")");
   const auto start = std::chrono::steady_clock::now();
   Result<BuildSummary> summary = build_plan(request.model_path, plan_path, settings);
   if (!summary.ok()) return summary.status().with_context(request.label + ": engine build");

@@ -12,6 +12,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "kiln/builder.h"
 #include "kiln/session.h"
@@ -25,6 +26,7 @@ struct EngineRequest {
   std::string label;       // "model 'm' version 1": prefixes the log lines
   std::string entry_name;  // "<model>.<version>": makes cache entries recognisable
   BuildSettings settings;  // profiles, precision, backends; progress is set by the cache
+  std::vector<int64_t> batch_sizes;  // each profile's batch size, for the log; empty: the model does not batch
   BuildTarget target;      // build_target(settings.backends)
   bool cuda_graphs = true; // a runtime choice (not part of the key: plans do not depend on it)
 };
