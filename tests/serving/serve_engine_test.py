@@ -31,7 +31,15 @@ instance_group [ {{ count: 2 kind: KIND_CPU }} ]
 WARMUP = """model_warmup [
   { name: "zeros" batch_size: 1 inputs { key: "image" value: { data_type: TYPE_FP32 dims: [ 3, 32, 32 ] zero_data: true } } },
   { name: "noise" batch_size: 3 count: 2
-    inputs { key: "image" value: { data_type: TYPE_FP32 dims: [ 3, 32, 32 ] random_data: true } } } ]
+    inputs { key: "image" value: { data_type: TYPE_FP32 dims: [ 3, 32, 32 ] random_data: true } } },
+  { name: "file" batch_size: 2
+    inputs { key: "image" value: { data_type: TYPE_FP32 dims: [ 3, 32, 32 ] input_data_file: "image.bin" } } } ]
+"""
+BAD_WARMUP_LINE = 4
+BAD_WARMUP = """max_batch_size: 2
+input [ { name: "x" data_type: TYPE_FP32 dims: [ 4 ] } ]
+model_warmup [ { name: "typo" batch_size: 1
+  inputs { key: "X" value: { data_type: TYPE_FP32 dims: [ 4 ] zero_data: true } } } ]
 """
 REFERENCE = 'parameters { key: "executor" value: { string_value: "reference" } }'
 BAD_PRECISION_LINE = 3
@@ -66,6 +74,8 @@ def make_repository(root, source_dir):
         shutil.copy(os.path.join(source_dir, "examples", "tiny_cnn.onnx"), os.path.join(root, name, "1", "model.onnx"))
         with open(os.path.join(root, name, "config.pbtxt"), "w") as f:
             f.write(CNN_CONFIG.format(name=name, extra=extra))
+    os.makedirs(os.path.join(root, "cnn", "warmup"))
+    np.ones((3, 32, 32), np.float32).tofile(os.path.join(root, "cnn", "warmup", "image.bin"))  # one sample
     affine = dict(nodes=[helper.make_node("Mul", ["x", "w"], ["t"]), helper.make_node("Add", ["t", "b"], ["y"])],
                   outputs=[helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 4])],
                   initializers=[helper.make_tensor("w", TensorProto.FLOAT, [4], [1.5, -2.0, 0.5, 3.0]),
@@ -77,6 +87,7 @@ def make_repository(root, source_dir):
     save_model(root, "gpu_only", 1, affine["nodes"], batched, batched_out, affine["initializers"], config=GPU)
     save_model(root, "bad_precision", 1, affine["nodes"], batched, batched_out, affine["initializers"],
                config=BAD_PRECISION)
+    save_model(root, "bad_warmup", 1, affine["nodes"], batched, batched_out, affine["initializers"], config=BAD_WARMUP)
     # A variable feature dim: an engine needs it concrete, so the model fails with the input named.
     variable = [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", "F"])]
     save_model(root, "variable", 1, [helper.make_node("Relu", ["x"], ["y"])], variable,
@@ -124,6 +135,10 @@ def main():
             check(bad["state"] == "UNAVAILABLE" and where in bad["reason"], f"bad_precision: {bad}")
             status, body = request(server.http_port, "GET", "/v2/models/bad_precision/ready")
             check(status == 400 and where in body["error"], f"bad_precision ready: {status} {body}")
+            warm = entries["bad_warmup"]
+            check(warm["state"] == "UNAVAILABLE" and
+                  f"bad_warmup/config.pbtxt:{BAD_WARMUP_LINE}: model_warmup[0].inputs[\"X\"]: the model has no input 'X'"
+                  in warm["reason"], f"bad_warmup: {warm}")
             variable = entries["variable"]
             check(variable["state"] == "UNAVAILABLE" and "input[0].dims: input 'x' has the variable dimension 0" in
                   variable["reason"], f"variable: {variable}")
@@ -135,12 +150,12 @@ def main():
             code, log = server.stop()
         check(code == 0, f"exit code {code}\n{log}")
         for text in ("model 'cnn' version 1: engine cache miss", "model 'cnn' version 1: building profile 3/3",
-                     "model 'cnn' version 1: warming up", "model 'cnn' version 1: engine: host",
+                     "model 'cnn' version 1: warming up (3 model_warmup entries)", "model 'cnn' version 1: engine: host",
                      "model 'affine' version 1: engine: host", "model 'cnn_reference' version 1: reference executor"):
             check(text in log, f"log lacks {text!r}:\n{log}")
         gpu_ready = "model 'gpu_only': ready" in log
-        plans = cache_entries(cache)
-        check(len(plans) == 2 + gpu_ready and any(p.startswith("cnn.1.") for p in plans), f"cache entries {plans}")
+        plans = cache_entries(cache)  # cnn, affine, bad_warmup (built, then its warmup failed), gpu_only on a GPU
+        check(len(plans) == 3 + gpu_ready and any(p.startswith("cnn.1.") for p in plans), f"cache entries {plans}")
         cnn_plan = os.path.join(cache, next(p for p in plans if p.startswith("cnn.1.")))
         built = os.stat(cnn_plan)
 
