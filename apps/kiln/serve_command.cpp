@@ -37,7 +37,11 @@ struct ServeOptions {
   int grpc_max_connection_age_grace_seconds = 5;
   serve::TlsFiles tls;
   std::string api_key_file;
+  std::string engine_cache;  // empty: <repository>/.kiln-cache
+  bool no_engine_cache = false;
 };
+
+constexpr const char* kDefaultEngineCache = ".kiln-cache";  // hidden: the repository scan skips it
 
 Status run_server(const ServeOptions& options) {
   KILN_RETURN_IF_ERROR(serve::check_tls_files(options.tls));
@@ -46,11 +50,12 @@ Status run_server(const ServeOptions& options) {
   server_options.repository = options.repository;
   server_options.control_mode =
       options.control_mode == "explicit" ? serving::ModelControlMode::kExplicit : serving::ModelControlMode::kNone;
-  KILN_ASSIGN_OR_RETURN(std::unique_ptr<serving::InferenceServer> server, serving::InferenceServer::create(server_options));
-  for (const serving::RepositoryEntry& entry : server->repository_index(false)) {
-    if (entry.state == "UNAVAILABLE") std::fprintf(stderr, "kiln serve: model '%s' not loaded: %s\n", entry.name.c_str(), entry.reason.c_str());
-    if (entry.state == "READY") std::fprintf(stderr, "kiln serve: model '%s' version %s ready\n", entry.name.c_str(), entry.version.c_str());
+  if (!options.no_engine_cache) {
+    server_options.engine_cache_directory =
+        options.engine_cache.empty() ? options.repository + "/" + kDefaultEngineCache : options.engine_cache;
   }
+  // The server logs each model's load (engine builds, cache hits, failures) as it happens.
+  KILN_ASSIGN_OR_RETURN(std::unique_ptr<serving::InferenceServer> server, serving::InferenceServer::create(server_options));
   serve::ServeMetrics metrics;  // one set of counters for every transport
   std::unique_ptr<serve::GrpcFrontEnd> grpc;
   if (options.grpc_port != 0) {
@@ -116,6 +121,9 @@ Subcommand add_serve_command(CLI::App& parent) {
       ->capture_default_str();
   app->add_option("--tls-cert", options->tls.cert_file, "PEM certificate chain: HTTP and gRPC then speak TLS only");
   app->add_option("--tls-key", options->tls.key_file, "PEM private key of --tls-cert");
+  app->add_option("--engine-cache", options->engine_cache,
+                  "Directory keeping the engines built from ONNX models between starts (default: <model-repository>/.kiln-cache)");
+  app->add_flag("--no-engine-cache", options->no_engine_cache, "Build every ONNX model's engine in memory on each load");
   app->add_option("--api-key-file", options->api_key_file,
                   "File whose first line is the API key the repository endpoints require (default: $KILN_API_KEY)");
   return {app, [options] { return run_server(*options); }};

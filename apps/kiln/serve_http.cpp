@@ -272,7 +272,11 @@ class HttpFrontEnd {
         Result<serving::ModelMetadata> meta = server_.model_metadata(model, version);
         return meta.ok() ? send_now(request, kHttpOk, encode_model_metadata(*meta)) : reply_status(request, meta.status());
       }
-      if (action == "ready") return send_now(request, server_.model_ready(model, version) ? kHttpOk : kHttpBadRequest, "");
+      if (action == "ready") {
+        // Not ready: 400 as Triton answers, with the reason (loading, the load's error) as the body.
+        const Status readiness = server_.model_readiness(model, version);
+        return send_now(request, readiness.ok() ? kHttpOk : kHttpBadRequest, readiness.ok() ? "" : encode_error(readiness.message()));
+      }
       if (action == "config") {
         Result<serving::ModelConfig> config = server_.model_config(model, version);
         if (!config.ok()) return reply_status(request, config.status());

@@ -52,4 +52,16 @@ struct BuildSummary {
 
 Result<BuildSummary> build_plan(const std::string& model_path, const std::string& plan_path, const BuildSettings& settings);
 
+// The device a build with these BuildSettings::backends would target on this machine, found
+// without building: callers key engine caches by it, and fail early where it is missing (an
+// unknown backend, a backend not in this build, "cuda" on a machine without a GPU).
+struct BuildTarget {
+  std::string device_kind;   // "cuda" or "host", as plans record it
+  std::string device_arch;   // "sm_90", "x86_64": plans are refused on another architecture
+  std::string device_name;   // "NVIDIA H200"
+  std::string kiln_version;  // plans are refused by another kiln release
+};
+
+Result<BuildTarget> build_target(const std::vector<std::string>& backends);
+
 }  // namespace kiln

@@ -1,10 +1,12 @@
 #include "serving/inference_server.h"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "serving/datatype.h"
 #include "serving/model_config_loader.h"
 #include "serving/scheduler/dynamic_batcher.h"
+#include "serving/version_loader.h"
 
 namespace kiln::serving {
 namespace {
@@ -39,15 +41,23 @@ TensorMetadata tensor_metadata(const ConfigTensor& tensor, int max_batch_size) {
 
 }  // namespace
 
-InferenceServer::InferenceServer(ServerOptions options) : options_(std::move(options)), repository_(options_.repository) {}
+InferenceServer::InferenceServer(ServerOptions options)
+    : options_(std::move(options)),
+      repository_(options_.repository),
+      engine_cache_(options_.engine_cache_directory, [this](const std::string& line) { log(line); }) {}
 
 InferenceServer::~InferenceServer() { shutdown(); }
+
+void InferenceServer::log(const std::string& line) const {
+  if (options_.log) return options_.log(line);
+  std::fprintf(stderr, "kiln serve: %s\n", line.c_str());
+}
 
 Result<std::unique_ptr<InferenceServer>> InferenceServer::create(const ServerOptions& options) {
   std::unique_ptr<InferenceServer> server(new InferenceServer(options));
   KILN_ASSIGN_OR_RETURN(std::vector<std::string> names, server->repository_.list_models());
   if (options.control_mode == ModelControlMode::kNone) {
-    std::lock_guard<std::mutex> lock(server->mutex_);
+    std::lock_guard<std::mutex> lock(server->load_mutex_);
     for (const std::string& name : names) {
       Status status = server->load_locked(name);
       (void)status;  // recorded in failures_ and reported by the repository index
@@ -57,40 +67,49 @@ Result<std::unique_ptr<InferenceServer>> InferenceServer::create(const ServerOpt
 }
 
 Status InferenceServer::load_locked(const std::string& name) {
-  auto record = [&](Status status) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    loading_.insert(name);
+  }
+  log("model '" + name + "': loading");
+  Status status = load_unrecorded(name);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    loading_.erase(name);
     if (!status.ok()) failures_[name] = status.message();
-    return status;
-  };
-  KILN_RETURN_IF_ERROR(record(check_model_name(name)));
+  }
+  log(status.ok() ? "model '" + name + "': ready" : "model '" + name + "': not loaded: " + status.message());
+  return status;
+}
+
+Status InferenceServer::load_unrecorded(const std::string& name) {
+  KILN_RETURN_IF_ERROR(check_model_name(name));
   const std::string display_path = repository_.root() + "/" + name + "/" + kConfigFileName;
   ModelConfig config;
+  ConfigLocations locations;
   if (repository_.has_config(name)) {
-    Result<ModelConfig> parsed = read_model_config(repository_.config_path(name), display_path);
-    if (!parsed.ok()) return record(parsed.status());
-    config = std::move(parsed).value();
+    KILN_ASSIGN_OR_RETURN(config, read_model_config(repository_.config_path(name), display_path, &locations));
   }
-  KILN_RETURN_IF_ERROR(record(validate_model_config(config, name, display_path)));
+  KILN_RETURN_IF_ERROR(validate_model_config(config, name, display_path));
   const std::string file_name = config.default_model_filename().empty() ? kDefaultModelFileName : config.default_model_filename();
   if (Status status = check_model_name(file_name); !status.ok()) {
-    return record(invalid_argument(display_path + ": default_model_filename: " + status.message()));
+    return invalid_argument(display_path + ": default_model_filename: " + status.message());
   }
-  Result<std::vector<int64_t>> available = repository_.list_versions(name);
-  if (!available.ok()) return record(available.status());
-  const std::vector<int64_t> selected = select_versions(config.version_policy(), *available);
-  if (selected.empty()) {
-    return record(not_found("model '" + name + "': no version directory matches the version policy"));
-  }
+  KILN_ASSIGN_OR_RETURN(std::vector<int64_t> available, repository_.list_versions(name));
+  const std::vector<int64_t> selected = select_versions(config.version_policy(), available);
+  if (selected.empty()) return not_found("model '" + name + "': no version directory matches the version policy");
 
   auto model = std::make_shared<LoadedModel>();
   std::vector<std::pair<int64_t, std::shared_ptr<const Session>>> sessions;
   for (size_t i = 0; i < selected.size(); ++i) {
-    const std::string path = repository_.model_file(name, selected[i], file_name);
-    Result<std::unique_ptr<Session>> session = Session::open(path);
-    if (!session.ok()) return record(session.status().with_context("model '" + name + "' version " + std::to_string(selected[i])));
+    VersionSource source{name, selected[i], repository_.model_file(name, selected[i], file_name), repository_.model_directory(name),
+                         display_path};
     // The first (highest) version completes the configuration; the others must agree with it.
     ModelConfig checked = config;
-    KILN_RETURN_IF_ERROR(record(complete_model_config(i == 0 ? config : checked, **session, display_path)));
-    sessions.emplace_back(selected[i], std::shared_ptr<const Session>(std::move(session).value()));
+    Result<std::shared_ptr<const Session>> session =
+        load_version(i == 0 ? config : checked, source, locations, engine_cache_, [this](const std::string& line) { log(line); });
+    if (!session.ok()) return session.status();
+    sessions.emplace_back(selected[i], std::move(session).value());
   }
   model->config = config;
   const BatcherOptions batcher = batcher_options_from_config(config);
@@ -101,11 +120,22 @@ Status InferenceServer::load_locked(const std::string& name) {
     loaded->scheduler = std::make_unique<DynamicBatcher>(session, batcher, name, std::to_string(version));
     model->versions[version] = std::move(loaded);
   }
-  failures_.erase(name);
   std::shared_ptr<LoadedModel> previous;
-  if (auto it = models_.find(name); it != models_.end()) previous = it->second;
-  models_[name] = std::move(model);
+  bool installed = false;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    // shutdown() may have emptied models_ while this built: do not install behind its back.
+    if (shutting_down_) {
+      previous = std::move(model);
+    } else {
+      failures_.erase(name);
+      if (auto it = models_.find(name); it != models_.end()) previous = it->second;
+      models_[name] = std::move(model);
+      installed = true;
+    }
+  }
   if (previous) retire(std::move(previous));
+  if (!installed) return unavailable("the server is shutting down");
   return {};
 }
 
@@ -117,6 +147,7 @@ Result<std::shared_ptr<InferenceServer::LoadedModel>> InferenceServer::find_mode
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = models_.find(name);
   if (it == models_.end()) {
+    if (loading_.contains(name)) return unavailable("model '" + name + "' is loading");
     auto failure = failures_.find(name);
     if (failure != failures_.end()) return unavailable("model '" + name + "' is not ready: " + failure->second);
     return not_found("unknown model: '" + name + "'");
@@ -213,13 +244,17 @@ void InferenceServer::infer(std::unique_ptr<InferenceRequest> request) {
 bool InferenceServer::ready() const {
   if (shutting_down_) return false;
   std::lock_guard<std::mutex> lock(mutex_);
-  return failures_.empty();
+  return failures_.empty() && loading_.empty();
 }
 
 bool InferenceServer::model_ready(const std::string& name, const std::string& version) const {
-  if (shutting_down_) return false;
-  Result<std::shared_ptr<LoadedModel>> model = find_model(name);
-  return model.ok() && find_version(**model, name, version).ok();
+  return model_readiness(name, version).ok();
+}
+
+Status InferenceServer::model_readiness(const std::string& name, const std::string& version) const {
+  if (shutting_down_) return unavailable("the server is shutting down");
+  KILN_ASSIGN_OR_RETURN(std::shared_ptr<LoadedModel> model, find_model(name));
+  return find_version(*model, name, version).status();
 }
 
 Result<ModelMetadata> InferenceServer::model_metadata(const std::string& name, const std::string& version) const {
@@ -250,6 +285,9 @@ std::vector<RepositoryEntry> InferenceServer::repository_index(bool ready_only) 
   for (const auto& [name, model] : models_) {
     if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
   }
+  for (const std::string& name : loading_) {
+    if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+  }
   std::sort(names.begin(), names.end());
   std::vector<RepositoryEntry> entries;
   for (const std::string& name : names) {
@@ -257,6 +295,8 @@ std::vector<RepositoryEntry> InferenceServer::repository_index(bool ready_only) 
       for (const auto& [version, loaded] : it->second->versions) entries.push_back({name, std::to_string(version), "READY", ""});
     } else if (ready_only) {
       continue;
+    } else if (loading_.contains(name)) {
+      entries.push_back({name, "", "LOADING", ""});
     } else if (auto failure = failures_.find(name); failure != failures_.end()) {
       entries.push_back({name, "", "UNAVAILABLE", failure->second});
     } else {
@@ -271,7 +311,7 @@ Status InferenceServer::load_model(const std::string& name) {
     return unavailable("explicit model load / unload is not allowed if polling is enabled or model control mode is none");
   }
   if (shutting_down_) return unavailable("the server is shutting down");
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::lock_guard<std::mutex> lock(load_mutex_);
   return load_locked(name);
 }
 
@@ -280,6 +320,7 @@ Status InferenceServer::unload_model(const std::string& name) {
     return unavailable("explicit model load / unload is not allowed if polling is enabled or model control mode is none");
   }
   KILN_RETURN_IF_ERROR(check_model_name(name));
+  std::lock_guard<std::mutex> load_lock(load_mutex_);  // waits for a load of the model in progress
   std::shared_ptr<LoadedModel> model;
   {
     std::lock_guard<std::mutex> lock(mutex_);

@@ -8,14 +8,17 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "kiln/session.h"
 #include "serving/inference.h"
+#include "serving/engine_cache.h"
 #include "serving/model_config.pb.h"
 #include "serving/model_repository.h"
 #include "serving/scheduler/scheduler.h"
+#include "serving/server_log.h"
 
 namespace kiln::serving {
 
@@ -24,6 +27,10 @@ enum class ModelControlMode { kNone, kExplicit };
 struct ServerOptions {
   std::string repository;
   ModelControlMode control_mode = ModelControlMode::kNone;
+  // Where engines built from ONNX models are kept between starts (engine_cache.h); empty: no
+  // cache, every load builds in memory. kiln serve defaults it to <repository>/.kiln-cache.
+  std::string engine_cache_directory;
+  LogFn log;  // load progress and warnings; none: stderr
 };
 
 struct TensorMetadata {
@@ -43,7 +50,7 @@ struct ModelMetadata {
 struct RepositoryEntry {
   std::string name;
   std::string version;  // "" for a model that failed before any version was known
-  std::string state;    // READY, UNAVAILABLE
+  std::string state;    // READY, LOADING, UNAVAILABLE
   std::string reason;
 };
 
@@ -70,6 +77,8 @@ class InferenceServer {
   // Ready: not shutting down and every model found at start-up loaded.
   bool ready() const;
   bool model_ready(const std::string& name, const std::string& version) const;
+  // OK when ready; else why not (loading, its load failed, no such version).
+  Status model_readiness(const std::string& name, const std::string& version) const;
   Result<ModelMetadata> model_metadata(const std::string& name, const std::string& version) const;
   Result<ModelConfig> model_config(const std::string& name, const std::string& version) const;
   std::vector<RepositoryEntry> repository_index(bool ready_only) const;
@@ -94,7 +103,11 @@ class InferenceServer {
   };
 
   explicit InferenceServer(ServerOptions options);
+  // Called with load_mutex_ held. Builds without holding mutex_, so other models keep serving
+  // (and this one shows as LOADING) while an engine builds.
   Status load_locked(const std::string& name);
+  Status load_unrecorded(const std::string& name);
+  void log(const std::string& line) const;
   Result<std::shared_ptr<LoadedModel>> find_model(const std::string& name) const;
   Result<std::shared_ptr<LoadedVersion>> find_version(const LoadedModel& model, const std::string& name,
                                                       const std::string& version) const;
@@ -103,10 +116,13 @@ class InferenceServer {
 
   ServerOptions options_;
   ModelRepository repository_;
+  EngineCache engine_cache_;
   std::atomic<bool> shutting_down_{false};
-  mutable std::mutex mutex_;  // guards models_ and failures_
+  std::mutex load_mutex_;     // one load or unload at a time
+  mutable std::mutex mutex_;  // guards models_, failures_ and loading_
   std::map<std::string, std::shared_ptr<LoadedModel>> models_;
   std::map<std::string, std::string> failures_;  // model name -> why it is not loaded
+  std::set<std::string> loading_;
 };
 
 }  // namespace kiln::serving

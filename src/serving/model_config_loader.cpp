@@ -115,25 +115,30 @@ void fill_from_model(ConfigTensor& tensor, const TensorInfo& info, const std::ve
 
 }  // namespace
 
-Result<ModelConfig> parse_model_config(const std::string& text, const std::string& display_path) {
+Result<ModelConfig> parse_model_config(const std::string& text, const std::string& display_path,
+                                       ConfigLocations* locations) {
   ModelConfig config;
   FirstErrorCollector errors(display_path);
   google::protobuf::TextFormat::Parser parser;
+  google::protobuf::TextFormat::ParseInfoTree tree;
   parser.RecordErrorsTo(&errors);
+  parser.WriteLocationsTo(&tree);
   if (!parser.ParseFromString(text, &config)) {
     std::string message = errors.first_error();
     if (message.empty()) message = display_path + ": not a valid model configuration";
     return invalid_argument(message);
   }
+  if (locations) *locations = ConfigLocations(tree, config, text);
   return config;
 }
 
-Result<ModelConfig> read_model_config(const std::string& path, const std::string& display_path) {
+Result<ModelConfig> read_model_config(const std::string& path, const std::string& display_path,
+                                      ConfigLocations* locations) {
   std::ifstream file(path, std::ios::binary);
   if (!file) return not_found(display_path + ": cannot open the model configuration");
   std::ostringstream text;
   text << file.rdbuf();
-  return parse_model_config(text.str(), display_path);
+  return parse_model_config(text.str(), display_path, locations);
 }
 
 Status validate_model_config(ModelConfig& config, const std::string& directory_name, const std::string& display_path) {
@@ -173,17 +178,13 @@ Status validate_model_config(ModelConfig& config, const std::string& directory_n
   if (config.instance_group().empty()) {
     ModelInstanceGroup* group = config.add_instance_group();
     group->set_count(1);
-    group->set_kind(ModelInstanceGroup::KIND_CPU);
+    group->set_kind(ModelInstanceGroup::KIND_AUTO);
   }
   for (int i = 0; i < config.instance_group_size(); ++i) {
     ModelInstanceGroup& group = *config.mutable_instance_group(i);
     const std::string field = "instance_group[" + std::to_string(i) + "]";
     if (group.count() < 0) return field_error(display_path, field + ".count", std::to_string(group.count()) + " is negative");
     if (group.count() == 0) group.set_count(1);
-    if (group.kind() == ModelInstanceGroup::KIND_GPU) {
-      return field_error(display_path, field + ".kind", "KIND_GPU is not available: kiln serve runs models on the CPU");
-    }
-    if (group.kind() == ModelInstanceGroup::KIND_AUTO) group.set_kind(ModelInstanceGroup::KIND_CPU);
     if (group.name().empty()) group.set_name(config.name() + "_" + std::to_string(i));
   }
   if (config.version_policy().policy_choice_case() == ModelVersionPolicy::POLICY_CHOICE_NOT_SET) {

@@ -7,19 +7,24 @@
 
 #include "kiln/session.h"
 #include "kiln/status.h"
+#include "serving/config_locations.h"
 #include "serving/model_config.pb.h"
 
 namespace kiln::serving {
 
-// Parses config text; `display_path` prefixes every error message.
-Result<ModelConfig> parse_model_config(const std::string& text, const std::string& display_path);
+// Parses config text; `display_path` prefixes every error message. `locations`, when given,
+// receives the line of every field (for errors found later).
+Result<ModelConfig> parse_model_config(const std::string& text, const std::string& display_path,
+                                       ConfigLocations* locations = nullptr);
 
 // Reads and parses a config file.
-Result<ModelConfig> read_model_config(const std::string& path, const std::string& display_path);
+Result<ModelConfig> read_model_config(const std::string& path, const std::string& display_path,
+                                      ConfigLocations* locations = nullptr);
 
 // Checks the parts of a configuration that do not need the model: the name matches the model
 // directory, batch sizes, priorities, instance groups, version policy. Sets defaults (name,
-// platform, version policy latest 1, one CPU instance).
+// platform, version policy latest 1, one KIND_AUTO instance; the loader resolves KIND_AUTO to the
+// device the model runs on).
 Status validate_model_config(ModelConfig& config, const std::string& directory_name,
                              const std::string& display_path);
 

@@ -84,7 +84,7 @@ TEST(ModelConfigLoader, ValidationErrorsNameTheField) {
       {"max_batch_size: -1", "max_batch_size"},
       {"max_batch_size: 4 dynamic_batching { preferred_batch_size: 8 }", "preferred_batch_size"},
       {"platform: \"tensorrt_plan\"", "platform"},
-      {"instance_group [ { kind: KIND_GPU } ]", "kind"},
+      {"instance_group [ { count: -1 } ]", "count"},
       {"dynamic_batching { priority_levels: 2 default_priority_level: 3 }", "default_priority_level"},
   };
   for (const Case& c : cases) {
