@@ -80,6 +80,8 @@ accuracy() {
 log "== $(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader)"
 "${python}" "${repo_root}/bench/gpu/export_models.py" "${work}" "${models[@]}" > "${results}/export.log" 2>&1 ||
   { log "EXPORT FAILED"; tail -20 "${results}/export.log"; }
+# The exports' own check (onnxruntime on the file vs PyTorch): a kiln mismatch means kiln.
+grep -E "onnxruntime" "${results}/export.log" | while read -r line; do log "export check: ${line}"; done
 
 for model in "${models[@]}"; do
   case "${model}" in

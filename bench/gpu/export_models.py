@@ -17,6 +17,21 @@ import torch
 SEQ = 384
 
 
+def check_export(path, feeds, ref):
+    """The export itself must be faithful before kiln is compared with PyTorch: onnxruntime on
+    the ONNX file against PyTorch's output (prints and fails loudly when they disagree)."""
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        print("onnxruntime missing: export of", path, "not cross-checked")
+        return
+    got = ort.InferenceSession(path, providers=["CPUExecutionProvider"]).run(None, feeds)[0]
+    diff = float(np.abs(got - ref).max())
+    print(f"{os.path.basename(path)}: onnxruntime vs PyTorch max abs diff {diff:.3g}")
+    if diff > 1e-3 * max(1.0, float(np.abs(ref).max())):
+        sys.exit(f"export of {path} does not match PyTorch (max abs diff {diff})")
+
+
 def export_resnet(out):
     import torchvision
     torch.manual_seed(0)
@@ -27,6 +42,7 @@ def export_resnet(out):
                       dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}}, opset_version=17, dynamo=False)
     with torch.no_grad():
         ref = model(x).numpy()
+    check_export(path, {"input": x.numpy()}, ref)
     np.save(os.path.join(out, "resnet50_input.npy"), x.numpy())
     np.save(os.path.join(out, "resnet50_ref.npy"), ref)
 
@@ -53,12 +69,17 @@ def export_bert(out):
         def forward(self, input_ids, attention_mask):
             return self.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
 
-    torch.onnx.export(Encoder(model), (ids, mask), path, input_names=["input_ids", "attention_mask"],
+    # The wrapper must be in eval mode too: the exporter restores the wrapper's training flag
+    # afterwards, recursively, which turns BERT's dropout on for the reference below.
+    encoder = Encoder(model).eval()
+    torch.onnx.export(encoder, (ids, mask), path, input_names=["input_ids", "attention_mask"],
                       output_names=["hidden"], dynamic_axes={"input_ids": {0: "N"}, "attention_mask": {0: "N"},
                                                              "hidden": {0: "N"}},
                       opset_version=17, dynamo=False)
+    assert not model.training, "the reference must come from the model in eval mode (dropout off)"
     with torch.no_grad():
         ref = model(input_ids=ids, attention_mask=mask).last_hidden_state.numpy()
+    check_export(path, {"input_ids": ids.numpy(), "attention_mask": mask.numpy()}, ref)
     np.save(os.path.join(out, "bert_large_input_ids.npy"), ids.numpy())
     np.save(os.path.join(out, "bert_large_attention_mask.npy"), mask.numpy())
     np.save(os.path.join(out, "bert_large_ref.npy"), ref)
