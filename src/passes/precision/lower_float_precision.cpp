@@ -1,5 +1,7 @@
 #include "passes/precision/lower_float_precision.h"
 
+#include <algorithm>
+#include <cmath>
 #include <set>
 #include <utility>
 
@@ -17,13 +19,22 @@ bool input_must_stay_float32(OpKind op, size_t input) {
          (op == OpKind::Dropout && input == 1);     // ratio
 }
 
+// Finite float32 constants beyond float16's range saturate to its largest finite value instead of
+// becoming infinity: exported attention masks use float32's lowest value as "minus infinity" and
+// multiply it by 0 for the positions they keep, and 0 * inf would be NaN where -65504 is 0.
+float saturate_to_half_range(float v) {
+  constexpr float kHalfMax = 65504.0F;
+  if (!std::isfinite(v)) return v;
+  return std::clamp(v, -kHalfMax, kHalfMax);
+}
+
 Tensor convert_tensor(const Tensor& t, DType target) {
   Tensor out(target, t.shape());
   const float* src = t.data<float>();
   const int64_t n = t.numel();
   if (target == DType::kFloat16) {
     auto* dst = out.data<Float16>();
-    for (int64_t i = 0; i < n; ++i) dst[i] = Float16(src[i]);
+    for (int64_t i = 0; i < n; ++i) dst[i] = Float16(saturate_to_half_range(src[i]));
   } else {
     auto* dst = out.data<BFloat16>();
     for (int64_t i = 0; i < n; ++i) dst[i] = BFloat16(src[i]);
