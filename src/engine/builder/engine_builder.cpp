@@ -85,10 +85,13 @@ struct PlanValues {
 
 // channels_last only where the chosen backends run it fast: cuDNN's NHWC convolutions. The
 // host backends would pay for the border Transposes and gain nothing, unless a caller asks.
+bool all_cuda(const std::vector<const Backend*>& candidates) {
+  return !candidates.empty() && std::all_of(candidates.begin(), candidates.end(),
+                                            [](const Backend* b) { return b->device() == DeviceKind::kCuda; });
+}
+
 bool wants_channels_last(const BuildOptions& options, const std::vector<const Backend*>& candidates) {
-  return options.channels_last ||
-         (!candidates.empty() && std::all_of(candidates.begin(), candidates.end(),
-                                             [](const Backend* b) { return b->device() == DeviceKind::kCuda; }));
+  return options.channels_last || all_cuda(candidates);
 }
 
 Status optimize_and_lower(ir::Graph& graph, const BuildOptions& options, const std::vector<const Backend*>& candidates) {
@@ -98,6 +101,8 @@ Status optimize_and_lower(ir::Graph& graph, const BuildOptions& options, const s
     passes::PipelineOptions pipeline;
     pipeline.evaluate = reference_node_evaluator();
     pipeline.channels_last = wants_channels_last(options, candidates);
+    // The CUDA attention kernel reads Q/K/V through strides; the host backends' would copy.
+    pipeline.sequence_major_attention = all_cuda(candidates);
     KILN_RETURN_IF_ERROR(passes::run_pipeline(graph, pipeline).with_context("graph optimizer"));
   }
   if (options.precision == Precision::kFloat16 || options.precision == Precision::kBFloat16) {
@@ -288,11 +293,12 @@ Status build_profile(ir::Graph graph, const InputShapes& shapes, BuildContext& c
       if (best_ms == 0) {
         timed = true;
         bool any = false;
+        KILN_ASSIGN_OR_RETURN(auto bench, NodeTimingBench::create(*device, desc));
         for (const backends::Tactic& t : tactics) {
           auto kernel = picked->prepare(desc, t.id);
           if (!kernel.ok()) continue;  // a tactic that cannot run this shape is not a candidate
           // Slower than twice the best so far after one run: not worth timing precisely.
-          auto ms = time_kernel(*device, **kernel, desc, options.timing_iterations, any ? 2 * best_ms : 0);
+          auto ms = bench->time(**kernel, options.timing_iterations, any ? 2 * best_ms : 0);
           if (!ms.ok()) continue;
           if (!any || *ms < best_ms) {
             best = t;
