@@ -16,6 +16,7 @@
 #include "passes/fuse/horizontal_matmul_fusion.h"
 #include "passes/fuse/layer_norm_fusion.h"
 #include "passes/fuse/matmul_fusion.h"
+#include "passes/layout/attention_layout.h"
 #include "passes/layout/channels_last.h"
 #include "passes/layout/reshape_cancellation.h"
 #include "passes/layout/transpose_cancellation.h"
@@ -79,6 +80,9 @@ std::vector<Stage> pipeline_stages(const PipelineOptions& options) {
   // After the fusions, so every conv is one FusedConv (residual included) and whole conv
   // regions go channels-last with Transposes only at their borders.
   if (options.channels_last) stages.push_back({{{"channels-last", convert_to_channels_last}}});
+  // After attention fusion, which leaves the head-split Transposes of Q, K and V in place.
+  if (options.sequence_major_attention)
+    stages.push_back({{{"sequence-major-attention", use_sequence_major_attention}}});
   // Fusions leave weights and scale constants that nothing reads any more.
   stages.push_back({{{"dead-node-elimination", eliminate_dead_nodes}}});
   return stages;
@@ -123,6 +127,7 @@ std::vector<std::string> pipeline_pass_names() {
   std::vector<std::string> names;
   PipelineOptions every_pass;
   every_pass.channels_last = true;  // optional passes are valid --dump-after names too
+  every_pass.sequence_major_attention = true;
   for (const Stage& stage : pipeline_stages(every_pass))
     for (const Pass& pass : stage.passes)
       if (std::find(names.begin(), names.end(), pass.name) == names.end()) names.push_back(pass.name);

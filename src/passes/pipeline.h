@@ -47,6 +47,9 @@ struct PipelineOptions {
   // backends that run that attribute fast (CUDA: NHWC tensor-core convolutions); elsewhere the
   // Transposes at the borders are pure cost.
   bool channels_last = false;
+  // ScaledDotProductAttention reads Q/K/V sequence-major (passes/layout/attention_layout.h),
+  // dropping the head-split Transposes. For backends whose attention kernel takes strides.
+  bool sequence_major_attention = false;
 };
 
 Status run_pipeline(ir::Graph& graph, const PipelineOptions& options);

@@ -1,0 +1,57 @@
+#include "passes/layout/attention_layout.h"
+
+#include <array>
+#include <vector>
+
+#include "passes/graph_rewrite.h"
+#include "passes/pattern.h"
+
+namespace kiln::passes {
+namespace {
+
+constexpr const char* kLayoutAttr = "qkv_layout";
+constexpr const char* kSequenceMajor = "BSHD";
+
+// [B,S,H,D] <-> [B,H,S,D]: the permutation is its own inverse.
+bool swaps_heads_and_sequence(const ir::Node& transpose) {
+  const std::vector<int64_t> perm = transpose.attrs().get_ints("perm", {});
+  return perm == std::vector<int64_t>{0, 2, 1, 3};
+}
+
+ir::Node* head_split_of(const ir::Value* operand) {
+  ir::Node* t = producer_of(operand, OpKind::Transpose);
+  return t && swaps_heads_and_sequence(*t) ? t : nullptr;
+}
+
+}  // namespace
+
+Result<bool> use_sequence_major_attention(ir::Graph& graph) {
+  std::vector<ir::Node*> candidates;
+  for (const auto& node : graph.nodes())
+    if (node->op() == OpKind::ScaledDotProductAttention &&
+        node->attrs().get_string(kLayoutAttr, "BHSD") == "BHSD")
+      candidates.push_back(node.get());
+  bool changed = false;
+  for (ir::Node* attention : candidates) {
+    std::array<ir::Node*, 3> splits{};
+    bool all = true;
+    for (size_t i = 0; i < splits.size() && all; ++i) all = (splits[i] = head_split_of(attention->input(i))) != nullptr;
+    ir::Value* out = attention->output(0);
+    ir::Node* merge = sole_reader(graph, out);
+    if (!all || !merge || merge->op() != OpKind::Transpose || !swaps_heads_and_sequence(*merge)) continue;
+    for (size_t i = 0; i < splits.size(); ++i) attention->set_input(i, splits[i]->input(0));
+    attention->mutable_attrs().set(kLayoutAttr, std::string(kSequenceMajor));
+    // The attention now produces the merge's output (name and readers stay); the old output
+    // and the merge go.
+    ir::Value* merged = merge->output(0);
+    graph.remove_node(merge);
+    replace_node_output(graph, attention, 0, merged);
+    // A split Transpose may still have other readers; dead-node elimination drops the rest.
+    changed = true;
+  }
+  if (!changed) return false;
+  KILN_RETURN_IF_ERROR(finish_rewrites(graph));
+  return true;
+}
+
+}  // namespace kiln::passes
