@@ -52,8 +52,11 @@ bool static_shapes(const NodeDesc& node) {
 
 bool CpuBackend::supports(const NodeDesc& node) const {
   const CpuOp* op = cpu_kernel_table().find(node.op);
-  // No CPU kernel reads channels_last (docs/fused-ops.md): such nodes go to the reference backend.
-  if (node.attrs().get_int(kChannelsLastAttr, 0) != 0) return false;
+  // Only the conv and pool kernels read channels_last (docs/fused-ops.md); any other node with
+  // the attribute goes to the reference backend.
+  const bool reads_channels_last = node.op == OpKind::Conv || node.op == OpKind::FusedConv || node.op == OpKind::MaxPool ||
+                                   node.op == OpKind::AveragePool || node.op == OpKind::GlobalAveragePool;
+  if (node.attrs().get_int(kChannelsLastAttr, 0) != 0 && !reads_channels_last) return false;
   return op && static_shapes(node) && op->supports(node);
 }
 

@@ -3,7 +3,8 @@
 // reordered once at prepare time into the layout the chosen oneDNN implementation wants.
 //
 // Tactics (the builder times both per node):
-//   0 plain:   X and Y stay NCHW; oneDNN runs on them directly.
+//   0 plain:   X and Y stay in the graph's layout (NCHW, or NHWC for channels_last nodes, which
+//              oneDNN's direct/brgemm convolutions run without reorders); oneDNN runs on them.
 //   1 blocked: X is reordered into oneDNN's preferred (channel-blocked) layout, the convolution
 //              runs there and Y is reordered back. Pays where the blocked implementation beats
 //              the plain one by more than the two reorders cost (most 3x3 and 1x1 layers with
@@ -17,6 +18,7 @@
 #include "backends/cpu/onednn.h"
 #include "backends/cpu/parallel.h"
 #include "backends/cpu/workspace.h"
+#include "core/channels_last.h"
 #include "core/conv_params.h"
 
 namespace kiln::backends::cpu {
@@ -43,10 +45,17 @@ dnnl::memory::format_tag weights_tag(size_t spatial, bool grouped) {
   return spatial == 1 ? T::oiw : spatial == 2 ? T::oihw : T::oidhw;
 }
 
+// oneDNN describes tensors by logical NCHW dims plus a format tag, so a channels_last node
+// keeps its NHWC memory and only the dims are permuted (X, Z, Y [N,H,W,C]; W [M,kH,kW,C/g]).
+Shape logical_nchw(const Shape& nhwc) { return Shape{nhwc[0], nhwc[3], nhwc[1], nhwc[2]}; }
+
 Result<ConvGeometry> conv_geometry(const NodeDesc& node) {
   if (node.inputs.size() < 2 || node.outputs.empty()) return invalid_argument("Conv needs X, W and one output");
-  const Shape& x = node.inputs[kX].shape;
-  const Shape& w = node.inputs[kW].shape;
+  KILN_ASSIGN_OR_RETURN(const bool nhwc, decode_channels_last(node.attrs()));
+  if (nhwc && (node.inputs[kX].shape.rank() != kChannelsLastRank || node.inputs[kW].shape.rank() != kChannelsLastRank))
+    return invalid_argument("Conv: channels_last needs rank-4 X and W");
+  const Shape x = nhwc ? logical_nchw(node.inputs[kX].shape) : node.inputs[kX].shape;
+  const Shape w = nhwc ? logical_nchw(node.inputs[kW].shape) : node.inputs[kW].shape;
   if (x.rank() < kMinSpatial + 2 || x.rank() > kMaxSpatial + 2 || w.rank() != x.rank())
     return unimplemented("Conv: X " + x.to_string() + " and W " + w.to_string() + " must both have 1-3 spatial axes");
   const size_t spatial = x.rank() - 2;
@@ -67,8 +76,9 @@ Result<ConvGeometry> conv_geometry(const NodeDesc& node) {
     g.pad_l.push_back(axis.pad_begin);
     g.pad_r.push_back(axis.pad_end);
   }
-  if (Shape(out) != node.outputs[0].shape)
-    return invalid_argument("Conv: output " + node.outputs[0].shape.to_string() + " should be " + Shape(out).to_string());
+  const Shape y = nhwc ? logical_nchw(node.outputs[0].shape) : node.outputs[0].shape;
+  if (Shape(out) != y)
+    return invalid_argument("Conv: output " + node.outputs[0].shape.to_string() + " does not match the convolution");
   g.src = to_dims(x.dims());
   g.dst = to_dims(out);
   g.weights = to_dims(w.dims());
@@ -77,8 +87,9 @@ Result<ConvGeometry> conv_geometry(const NodeDesc& node) {
     g.weights.insert(g.weights.begin(), g.group);
   }
   g.bias = {w[0]};
-  g.activation_tag = activation_tag(spatial);
-  g.weights_tag = weights_tag(spatial, g.group > 1);
+  using T = dnnl::memory::format_tag;
+  g.activation_tag = nhwc ? T::nhwc : activation_tag(spatial);
+  g.weights_tag = nhwc ? (g.group > 1 ? T::gohwi : T::ohwi) : weights_tag(spatial, g.group > 1);
   return g;
 }
 

@@ -1,5 +1,7 @@
-// MaxPool and AveragePool through oneDNN pooling on NCHW; GlobalAveragePool as one vectorized
-// mean per (n, c) plane. MaxPool's optional Indices output is not produced here.
+// MaxPool and AveragePool through oneDNN pooling on NCHW or, for channels_last nodes, NHWC;
+// GlobalAveragePool as one vectorized mean per (n, c) plane (NCHW) or a sum of channel rows per
+// image (NHWC). MaxPool's optional Indices output is not produced here.
+#include <algorithm>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -8,6 +10,7 @@
 #include "backends/cpu/onednn.h"
 #include "backends/cpu/parallel.h"
 #include "backends/cpu/row_math.h"
+#include "core/channels_last.h"
 #include "core/conv_params.h"
 
 namespace kiln::backends::cpu {
@@ -28,7 +31,17 @@ bool float_io(const NodeDesc& node) {
 struct PoolGeometry {
   dnnl::algorithm algorithm{};
   dnnl::memory::dims src, dst, kernel, strides, dilates, pad_l, pad_r;
+  bool nhwc = false;
 };
+
+// True for a channels_last node (rank 4 by the attribute's definition); errors for bad values.
+Result<bool> channels_last_of(const NodeDesc& node) {
+  KILN_ASSIGN_OR_RETURN(const bool nhwc, decode_channels_last(node.attrs()));
+  if (nhwc && node.inputs[0].shape.rank() != kChannelsLastRank) return invalid_argument("channels_last needs rank-4 X");
+  return nhwc;
+}
+
+Shape logical_nchw(const Shape& nhwc) { return Shape{nhwc[0], nhwc[3], nhwc[1], nhwc[2]}; }
 
 dnnl::memory::format_tag activation_tag(size_t spatial) {
   using T = dnnl::memory::format_tag;
@@ -36,7 +49,8 @@ dnnl::memory::format_tag activation_tag(size_t spatial) {
 }
 
 Result<PoolGeometry> pool_geometry(const NodeDesc& node) {
-  const Shape& x = node.inputs[0].shape;
+  KILN_ASSIGN_OR_RETURN(const bool nhwc, channels_last_of(node));
+  const Shape x = nhwc ? logical_nchw(node.inputs[0].shape) : node.inputs[0].shape;
   const size_t spatial = x.rank() - 2;
   const bool is_max = node.op == OpKind::MaxPool;
   KILN_ASSIGN_OR_RETURN(std::vector<int64_t> kernel, node.attrs().require_ints("kernel_shape"));
@@ -63,9 +77,11 @@ Result<PoolGeometry> pool_geometry(const NodeDesc& node) {
     g.pad_l.push_back(axis.pad_begin);
     g.pad_r.push_back(std::max(axis.pad_end, needed_end));
   }
-  if (Shape(out) != node.outputs[0].shape) return invalid_argument("pool: unexpected output shape");
+  const Shape y = nhwc ? logical_nchw(node.outputs[0].shape) : node.outputs[0].shape;
+  if (Shape(out) != y) return invalid_argument("pool: unexpected output shape");
   g.src = to_dims(x.dims());
   g.dst = to_dims(out);
+  g.nhwc = nhwc;
   return g;
 }
 
@@ -77,7 +93,7 @@ class PoolKernel final : public Kernel {
     KILN_ASSIGN_OR_RETURN(PoolGeometry g, pool_geometry(node));
     auto kernel = std::make_unique<PoolKernel>();
     kernel->threads_ = config.threads;
-    const auto tag = activation_tag(g.src.size() - 2);
+    const auto tag = g.nhwc ? dnnl::memory::format_tag::nhwc : activation_tag(g.src.size() - 2);
     KILN_RETURN_IF_ERROR(onednn_call("pooling setup", [&] {
       use_threads(config.threads);
       kernel->src_ = dnnl::memory::desc(g.src, dnnl::memory::data_type::f32, tag);
@@ -115,8 +131,11 @@ class PoolKernel final : public Kernel {
 
 bool global_average_supported(const NodeDesc& node) {
   if (!float_io(node)) return false;
+  auto nhwc = channels_last_of(node);
+  if (!nhwc.ok()) return false;
   std::vector<int64_t> expected = node.inputs[0].shape.dims();
-  for (size_t i = 2; i < expected.size(); ++i) expected[i] = 1;
+  const size_t first_spatial = *nhwc ? 1 : 2, end_spatial = *nhwc ? expected.size() - 1 : expected.size();
+  for (size_t i = first_spatial; i < end_spatial; ++i) expected[i] = 1;
   return node.outputs[0].shape == Shape(expected);
 }
 
@@ -140,8 +159,45 @@ class GlobalAveragePoolKernel final : public Kernel {
   int threads_;
 };
 
+// NHWC: each image's H*W rows of C channels summed into one row (contiguous, vectorizes).
+class ChannelsLastGlobalAveragePoolKernel final : public Kernel {
+ public:
+  ChannelsLastGlobalAveragePoolKernel(int64_t images, int64_t positions, int64_t channels, int threads)
+      : images_(images), positions_(positions), channels_(channels), threads_(threads) {}
+  std::string describe() const override { return "cpu vectorized global average pool (channels_last)"; }
+  Status execute(const ExecuteArgs& args) const override {
+    const auto* x = static_cast<const float*>(args.inputs[0]);
+    auto* y = static_cast<float*>(args.outputs[0]);
+    const float inv = 1.0f / static_cast<float>(positions_);
+    parallel_for(images_, 1, threads_, [&](int64_t begin, int64_t end) {
+      for (int64_t n = begin; n < end; ++n) {
+        float* out = y + n * channels_;
+        std::fill(out, out + channels_, 0.0f);
+        const float* image = x + n * positions_ * channels_;
+        for (int64_t p = 0; p < positions_; ++p) {
+          const float* row = image + p * channels_;
+          for (int64_t c = 0; c < channels_; ++c) out[c] += row[c];
+        }
+        for (int64_t c = 0; c < channels_; ++c) out[c] *= inv;
+      }
+    });
+    return Status::ok_status();
+  }
+
+ private:
+  int64_t images_, positions_, channels_;
+  int threads_;
+};
+
 Result<std::unique_ptr<Kernel>> make_global_average(const NodeDesc& node, int32_t, const CpuConfig& config) {
   const Shape& x = node.inputs[0].shape;
+  KILN_ASSIGN_OR_RETURN(const bool nhwc, channels_last_of(node));
+  if (nhwc) {
+    const int64_t channels = x[3];
+    const int64_t positions = x[1] * x[2];
+    return std::unique_ptr<Kernel>(
+        std::make_unique<ChannelsLastGlobalAveragePoolKernel>(x[0], positions, channels, config.threads));
+  }
   const int64_t planes = x[0] * x[1];
   return std::unique_ptr<Kernel>(
       std::make_unique<GlobalAveragePoolKernel>(planes, planes == 0 ? 0 : x.numel() / planes, config.threads));
