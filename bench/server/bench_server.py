@@ -1,21 +1,28 @@
 #!/usr/bin/python3
-"""kiln serve's throughput and the latency it adds, on this machine, with a tiny model.
+"""kiln serve's throughput and the latency it adds, against the in-process runtime, same run.
 
-Starts `kiln serve` on examples/tiny_cnn.onnx (batch 1 requests, FP32 [1,3,32,32]) and measures
-requests/s and latency percentiles over gRPC (raw_input_contents, python3-grpcio) and HTTP
-(KServe v2 binary tensor extension, keep-alive http.client) at a few client concurrencies. The
-anchor is `kiln bench` on the same model file, batch 1, with as many threads as there are
-clients, in the same run: throughput is reported as served / in-process at the same
-concurrency, and the overhead columns (concurrency 1) are the served latency minus the
-in-process latency at the same percentile.
-The clients are Python and share the machine's cores with the server, so the numbers include
-client-side encoding and are a floor on what the server itself can do.
+Starts `kiln serve` on a one-model repository and measures requests/s and latency percentiles
+over gRPC (ModelInfer with raw_input_contents, python3-grpcio) and HTTP (KServe v2 binary tensor
+extension, keep-alive http.client) at a few client concurrencies. The anchor is `kiln bench` on
+the same model file, at the request's batch size, with as many threads as there are clients,
+in the same run: throughput is reported as served / in-process at the same concurrency, and
+the overhead columns (concurrency 1) are the served latency minus the in-process latency at the
+same percentile.
+
+Default: examples/tiny_cnn.onnx on the CPU (batch-1 requests, FP32 [1,3,32,32]), the 2-core
+build machine's row in docs/PERFORMANCE.md. On a GPU machine, give a plan and the GPU settings:
+  bench_server.py --kiln kiln --model r50.plan --input input --dims 3,224,224 --request-batch 8 \\
+      --max-batch-size 64 --preferred 32,64 --kind KIND_GPU --instances 2 --client-processes 8 --concurrency 16 32
+Clients are Python processes (--client-processes, threads spread over them) sharing the
+machine with the server, so the numbers include client-side work and are a floor on what the
+server itself can do.
 
 usage: /usr/bin/python3 bench/server/bench_server.py --kiln build/apps/kiln [--duration 5] [--concurrency 1 8]
 """
 import argparse
 import http.client
 import json
+import multiprocessing
 import os
 import shutil
 import subprocess
@@ -23,147 +30,216 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
+import urllib.request
 
-import grpc
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_DIR = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "serving"))
-from serve_test_util import HOST, KilnServer, check, generate_stubs  # noqa: E402
+from serve_test_util import HOST, KilnServer, check  # noqa: E402
 
-MODEL = "tiny_cnn"
-SHAPE = [1, 3, 32, 32]
+MODEL = "bench_model"
+GRPC_METHOD = "/inference.GRPCInferenceService/ModelInfer"
 
 
-def make_repository(root):
+def make_repository(root, args):
     version = os.path.join(root, MODEL, "1")
     os.makedirs(version)
-    shutil.copy(os.path.join(SOURCE_DIR, "examples", "tiny_cnn.onnx"), os.path.join(version, "model.onnx"))
+    file_name = "model.plan" if args.model.endswith(".plan") else "model.onnx"
+    shutil.copy(args.model, os.path.join(version, file_name))
+    dims = ", ".join(str(d) for d in args.dims)
+    preferred = f"preferred_batch_size: [ {', '.join(str(p) for p in args.preferred)} ] " if args.preferred else ""
     with open(os.path.join(root, MODEL, "config.pbtxt"), "w") as f:
-        f.write(f'name: "{MODEL}"\nmax_batch_size: 8\n'
-                'input [ { name: "image" data_type: TYPE_FP32 dims: [ 3, 32, 32 ] } ]\n'
-                'dynamic_batching { max_queue_delay_microseconds: 100 }\n'
-                'instance_group [ { count: 2 kind: KIND_CPU } ]\n')
+        f.write(f'name: "{MODEL}"\nmax_batch_size: {args.max_batch_size}\n'
+                f'input [ {{ name: "{args.input}" data_type: TYPE_FP32 dims: [ {dims} ] }} ]\n'
+                f'dynamic_batching {{ {preferred}max_queue_delay_microseconds: {args.queue_delay_us} }}\n'
+                f'instance_group [ {{ count: {args.instances} kind: {args.kind} }} ]\n')
+
+
+def generate_messages(out_dir):
+    """Python messages from kiln's .proto. Calls go through grpc's generic unary API, so no
+    grpc_python_plugin is needed (GPU machines have protoc but not the plugin)."""
+    subprocess.run([shutil.which("protoc") or "protoc", "-I", os.path.join(SOURCE_DIR, "apps", "proto"),
+                    "-I", os.path.join(SOURCE_DIR, "src"), f"--python_out={out_dir}",
+                    "grpc_service.proto", "serving/model_config.proto"], check=True)
 
 
 def percentile(values, p):
     return float(np.percentile(np.array(values), p)) if values else float("nan")
 
 
-def run_clients(make_call, concurrency, duration):
-    """Each of `concurrency` threads calls its own call() in a loop; returns (requests/s, latencies ms)."""
+def grpc_call(port, tensor, input_name, stubs_dir):
+    import grpc
+    sys.path.insert(0, stubs_dir)
+    import grpc_service_pb2 as pb
+    channel = grpc.insecure_channel(f"{HOST}:{port}", options=[("grpc.max_receive_message_length", -1),
+                                                              ("grpc.max_send_message_length", -1)])
+    infer = channel.unary_unary(GRPC_METHOD, request_serializer=pb.ModelInferRequest.SerializeToString,
+                                response_deserializer=pb.ModelInferResponse.FromString)
+    request = pb.ModelInferRequest(model_name=MODEL)
+    request.inputs.add(name=input_name, datatype="FP32", shape=list(tensor.shape))
+    request.raw_input_contents.append(tensor.tobytes())
+
+    def call():
+        response = infer(request, timeout=60)
+        check(len(response.raw_output_contents) >= 1, "no output")
+    return call
+
+
+def http_call(port, tensor, input_name, _stubs_dir):
+    header = json.dumps({"inputs": [{"name": input_name, "datatype": "FP32", "shape": list(tensor.shape),
+                                     "parameters": {"binary_data_size": tensor.nbytes}}],
+                         "parameters": {"binary_data_output": True}}).encode()
+    body = header + tensor.tobytes()
+    headers = {"Content-Type": "application/octet-stream", "Inference-Header-Content-Length": str(len(header))}
+    connection = http.client.HTTPConnection(HOST, port, timeout=60)
+
+    def call():
+        connection.request("POST", f"/v2/models/{MODEL}/infer", body=body, headers=headers)
+        response = connection.getresponse()
+        response.read()
+        check(response.status == 200, f"HTTP {response.status}")
+    return call
+
+
+TRANSPORTS = {"gRPC": grpc_call, "HTTP": http_call}
+
+
+def client_process(transport, port, tensor, input_name, stubs_dir, threads, start, stop, results):
+    """`threads` closed-loop clients; puts (latencies ms, errors) on `results` when `stop` is set."""
     latencies, errors = [], []
     lock = threading.Lock()
-    start_barrier = threading.Barrier(concurrency + 1)
-    stop = threading.Event()
+    ready = threading.Barrier(threads + 1)
 
     def worker():
-        call = make_call()
-        call()  # warm the connection
+        try:
+            call = TRANSPORTS[transport](port, tensor, input_name, stubs_dir)
+            call()  # warm the connection
+        except Exception as e:  # noqa: BLE001 - reported by the parent
+            errors.append(repr(e))
+            ready.abort()
+            return
         local = []
-        start_barrier.wait()
+        ready.wait()
+        start.wait()
         while not stop.is_set():
             t0 = time.perf_counter()
             try:
                 call()
-            except Exception as e:  # noqa: BLE001 - reported below, the run is then invalid
+            except Exception as e:  # noqa: BLE001
                 errors.append(repr(e))
                 break
             local.append((time.perf_counter() - t0) * 1000)
         with lock:
             latencies.extend(local)
 
-    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
-    for t in threads:
+    pool = [threading.Thread(target=worker) for _ in range(threads)]
+    for t in pool:
         t.start()
-    start_barrier.wait()
+    try:
+        ready.wait()
+    except threading.BrokenBarrierError:
+        pass
+    for t in pool:
+        t.join()
+    results.put((latencies, errors))
+
+
+def run_clients(transport, port, tensor, input_name, stubs_dir, concurrency, processes, duration):
+    """Returns (requests/s, latencies ms) of `concurrency` closed-loop clients in `processes` processes."""
+    ctx = multiprocessing.get_context("spawn")
+    start, stop, results = ctx.Event(), ctx.Event(), ctx.Queue()
+    processes = max(1, min(processes, concurrency))
+    shares = [concurrency // processes + (1 if i < concurrency % processes else 0) for i in range(processes)]
+    procs = [ctx.Process(target=client_process, args=(transport, port, tensor, input_name, stubs_dir, n, start, stop, results))
+             for n in shares]
+    for p in procs:
+        p.start()
+    time.sleep(2.0 + 0.1 * concurrency)  # connections and warm-up calls
+    start.set()
     began = time.perf_counter()
     time.sleep(duration)
     stop.set()
-    for t in threads:
-        t.join()
+    latencies, errors = [], []
+    for _ in procs:
+        lat, err = results.get(timeout=120)
+        latencies.extend(lat)
+        errors.extend(err)
     elapsed = time.perf_counter() - began
+    for p in procs:
+        p.join()
     check(not errors, f"client errors: {errors[:3]}")
     return len(latencies) / elapsed, latencies
 
 
-def grpc_call_factory(pb, pb_grpc, port, image):
-    def make_call():
-        stub = pb_grpc.GRPCInferenceServiceStub(grpc.insecure_channel(f"{HOST}:{port}"))
-        request = pb.ModelInferRequest(model_name=MODEL)
-        request.inputs.add(name="image", datatype="FP32", shape=SHAPE)
-        request.raw_input_contents.append(image.tobytes())
-
-        def call():
-            response = stub.ModelInfer(request, timeout=30)
-            check(len(response.raw_output_contents) == 1, "no output")
-        return call
-    return make_call
-
-
-def http_call_factory(port, image):
-    header = json.dumps({"inputs": [{"name": "image", "datatype": "FP32", "shape": SHAPE,
-                                     "parameters": {"binary_data_size": image.nbytes}}],
-                         "parameters": {"binary_data_output": True}}).encode()
-    body = header + image.tobytes()
-    headers = {"Content-Type": "application/octet-stream", "Inference-Header-Content-Length": str(len(header))}
-
-    def make_call():
-        connection = http.client.HTTPConnection(HOST, port, timeout=30)
-
-        def call():
-            connection.request("POST", f"/v2/models/{MODEL}/infer", body=body, headers=headers)
-            response = connection.getresponse()
-            response.read()
-            check(response.status == 200, f"HTTP {response.status}")
-        return call
-    return make_call
-
-
-def in_process_anchor(kiln, model_file, threads, duration, directory):
-    """kiln bench with `threads` concurrent callers: (inferences/s, p50 ms, p99 ms)."""
+def in_process_anchor(kiln, model_file, batch, threads, duration, directory):
+    """kiln bench with `threads` concurrent callers at `batch`: (inferences/s, p50 ms, p99 ms)."""
     out = os.path.join(directory, f"bench-{threads}.json")
-    result = subprocess.run([kiln, "bench", model_file, "--batch", "1", "--threads", str(threads), "--duration", str(duration),
-                             "--export-json", out], capture_output=True, text=True)
+    result = subprocess.run([kiln, "bench", model_file, "--batch", str(batch), "--threads", str(threads), "--duration",
+                             str(duration), "--export-json", out], capture_output=True, text=True)
     check(result.returncode == 0, f"kiln bench failed:\n{result.stderr}")
     with open(out) as f:
         report = json.load(f)
     return report["queries_per_s"], report["latency_ms"]["p50"], report["latency_ms"]["p99"]
 
 
+def model_ready(server):
+    try:
+        with urllib.request.urlopen(f"http://{HOST}:{server.http_port}/v2/models/{MODEL}/ready", timeout=5) as r:
+            return r.status == 200
+    except (urllib.error.URLError, ConnectionError):
+        return False
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--kiln", required=True)
+    parser.add_argument("--model", default=os.path.join(SOURCE_DIR, "examples", "tiny_cnn.onnx"), help=".onnx or .plan")
+    parser.add_argument("--input", default="image", help="the model's input name")
+    parser.add_argument("--dims", default="3,32,32", help="input dims without the batch dim")
+    parser.add_argument("--request-batch", type=int, default=1)
+    parser.add_argument("--max-batch-size", type=int, default=8)
+    parser.add_argument("--preferred", default="", help="preferred_batch_size list, e.g. 32,64")
+    parser.add_argument("--queue-delay-us", type=int, default=100)
+    parser.add_argument("--kind", default="KIND_CPU", choices=["KIND_CPU", "KIND_GPU", "KIND_AUTO"])
+    parser.add_argument("--instances", type=int, default=2)
+    parser.add_argument("--client-processes", type=int, default=1)
+    parser.add_argument("--transports", default="gRPC,HTTP")
     parser.add_argument("--duration", type=float, default=5.0)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8])
-    parser.add_argument("--protoc", default=shutil.which("protoc"))
-    parser.add_argument("--grpc-python-plugin", default=shutil.which("grpc_python_plugin"))
+    parser.add_argument("--json", help="also write the rows here")
     args = parser.parse_args()
-    image = np.random.default_rng(0).standard_normal(SHAPE).astype(np.float32)
+    args.dims = [int(d) for d in args.dims.split(",")]
+    args.preferred = [int(p) for p in args.preferred.split(",")] if args.preferred else []
+    shape = [args.request_batch] + args.dims
+    tensor = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    transports = [t for t in args.transports.split(",") if t]
     with tempfile.TemporaryDirectory() as directory:
-        generate_stubs(SOURCE_DIR, args.protoc, args.grpc_python_plugin, directory)
-        import grpc_service_pb2 as pb
-        import grpc_service_pb2_grpc as pb_grpc
+        generate_messages(directory)
         root = os.path.join(directory, "models")
-        make_repository(root)
-        model_file = os.path.join(root, MODEL, "1", "model.onnx")
-        anchors = {c: in_process_anchor(args.kiln, model_file, c, args.duration, directory) for c in args.concurrency}
-        server = KilnServer(args.kiln, ["--model-repository", root])
+        make_repository(root, args)
+        model_file = args.model
+        anchors = {c: in_process_anchor(args.kiln, model_file, args.request_batch, c, args.duration, directory)
+                   for c in args.concurrency}
+        server = KilnServer(args.kiln, ["--model-repository", root], ready=model_ready)
         rows = []
         try:
-            transports = {"gRPC": grpc_call_factory(pb, pb_grpc, server.grpc_port, image),
-                          "HTTP": http_call_factory(server.http_port, image)}
-            for name, factory in transports.items():
+            ports = {"gRPC": server.grpc_port, "HTTP": server.http_port}
+            for name in transports:
                 for concurrency in args.concurrency:
-                    qps, latencies = run_clients(factory, concurrency, args.duration)
+                    qps, latencies = run_clients(name, ports[name], tensor, args.input, directory, concurrency,
+                                                 args.client_processes, args.duration)
                     rows.append((name, concurrency, qps, percentile(latencies, 50), percentile(latencies, 99)))
         finally:
             code, log = server.stop()
         check(code == 0, f"kiln serve exit code {code}; log:\n{log}")
     load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
-    print(f"model {MODEL} batch 1, {os.cpu_count()} CPUs (load average {load}), {args.duration:g} s per row\n")
-    print("| path | concurrency | requests/s | p50 ms | p99 ms | served/in-process req/s | p50 overhead ms | p99 overhead ms |")
+    print(f"model {os.path.basename(args.model)} request batch {args.request_batch}, {args.kind} x{args.instances}, "
+          f"{os.cpu_count()} CPUs (load average {load}), {args.duration:g} s per row\n")
+    unit = "requests/s" if args.request_batch == 1 else f"requests/s (x{args.request_batch} samples)"
+    print(f"| path | concurrency | {unit} | p50 ms | p99 ms | served/in-process | p50 overhead ms | p99 overhead ms |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for concurrency, (qps, p50, p99) in anchors.items():
         print(f"| in-process (kiln bench, anchor) | {concurrency} | {qps:.0f} | {p50:.3f} | {p99:.3f} | 1.00 | - | - |")
@@ -173,6 +249,11 @@ def main():
         # it lands between calls and is not counted), so overhead is reported at concurrency 1 only.
         overhead = f"{p50 - anchor_p50:.3f} | {p99 - anchor_p99:.3f}" if concurrency == 1 else "- | -"
         print(f"| {name} | {concurrency} | {qps:.0f} | {p50:.3f} | {p99:.3f} | {qps / anchor_qps:.2f} | {overhead} |")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"anchors": {str(c): dict(zip(("per_s", "p50_ms", "p99_ms"), a)) for c, a in anchors.items()},
+                       "rows": [dict(zip(("transport", "concurrency", "per_s", "p50_ms", "p99_ms"), r)) for r in rows]},
+                      f, indent=1)
 
 
 if __name__ == "__main__":

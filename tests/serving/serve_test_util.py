@@ -6,6 +6,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -97,11 +98,17 @@ class KilnServer:
         self.proc = subprocess.Popen([kiln, "serve", "--http-port", str(self.http_port), "--grpc-port", str(self.grpc_port),
                                       "--metrics-port", str(self.metrics_port)] + args,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+        # Drained all along: a server that logs more than a pipe holds (engine build progress)
+        # would otherwise block on its next write.
+        self._log = []
+        self._reader = threading.Thread(target=lambda: self._log.extend(iter(self.proc.stdout.readline, b"")), daemon=True)
+        self._reader.start()
         ready = ready or KilnServer.http_ready
         deadline = time.time() + STARTUP_SECONDS
         while not ready(self):
             if self.proc.poll() is not None:
-                raise AssertionError("kiln serve exited during start-up:\n" + self.proc.stdout.read().decode(errors="replace"))
+                self._reader.join(timeout=10)
+                raise AssertionError("kiln serve exited during start-up:\n" + self.log_so_far())
             check(time.time() < deadline, "kiln serve did not become ready")
             time.sleep(0.2)
 
@@ -124,4 +131,8 @@ class KilnServer:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             code = self.proc.wait()
-        return code, self.proc.stdout.read().decode(errors="replace")
+        self._reader.join(timeout=10)
+        return code, b"".join(self._log).decode(errors="replace")
+
+    def log_so_far(self):
+        return b"".join(self._log).decode(errors="replace")
