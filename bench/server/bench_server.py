@@ -174,11 +174,16 @@ def run_clients(transport, port, tensor, input_name, stubs_dir, concurrency, pro
     return len(latencies) / elapsed, latencies
 
 
-def in_process_anchor(kiln, model_file, batch, threads, duration, directory):
+# The engine kiln serve builds for an ONNX model of each instance kind (a plan runs as built).
+ANCHOR_BACKEND = {"KIND_CPU": "cpu", "KIND_GPU": "cuda", "KIND_AUTO": "auto"}
+
+
+def in_process_anchor(kiln, model_file, kind, batch, threads, duration, directory):
     """kiln bench with `threads` concurrent callers at `batch`: (inferences/s, p50 ms, p99 ms)."""
     out = os.path.join(directory, f"bench-{threads}.json")
+    engine = [] if model_file.endswith(".plan") else ["--backend", ANCHOR_BACKEND[kind]]
     result = subprocess.run([kiln, "bench", model_file, "--batch", str(batch), "--threads", str(threads), "--duration",
-                             str(duration), "--export-json", out], capture_output=True, text=True)
+                             str(duration), "--export-json", out] + engine, capture_output=True, text=True)
     check(result.returncode == 0, f"kiln bench failed:\n{result.stderr}")
     with open(out) as f:
         report = json.load(f)
@@ -209,6 +214,10 @@ def main():
     parser.add_argument("--transports", default="gRPC,HTTP")
     parser.add_argument("--duration", type=float, default=5.0)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8])
+    parser.add_argument("--anchor-batch", type=int, default=0,
+                        help="kiln bench's batch (default: the request batch); ratios then compare samples/s")
+    parser.add_argument("--anchor-threads", type=int, default=0,
+                        help="kiln bench's threads (default: as many as clients, per concurrency)")
     parser.add_argument("--json", help="also write the rows here")
     args = parser.parse_args()
     args.dims = [int(d) for d in args.dims.split(",")]
@@ -221,7 +230,8 @@ def main():
         root = os.path.join(directory, "models")
         make_repository(root, args)
         model_file = args.model
-        anchors = {c: in_process_anchor(args.kiln, model_file, args.request_batch, c, args.duration, directory)
+        anchor_batch = args.anchor_batch or args.request_batch
+        anchors = {c: in_process_anchor(args.kiln, model_file, args.kind, anchor_batch, args.anchor_threads or c, args.duration, directory)
                    for c in args.concurrency}
         server = KilnServer(args.kiln, ["--model-repository", root], ready=model_ready)
         rows = []
@@ -238,17 +248,21 @@ def main():
     load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
     print(f"model {os.path.basename(args.model)} request batch {args.request_batch}, {args.kind} x{args.instances}, "
           f"{os.cpu_count()} CPUs (load average {load}), {args.duration:g} s per row\n")
-    unit = "requests/s" if args.request_batch == 1 else f"requests/s (x{args.request_batch} samples)"
-    print(f"| path | concurrency | {unit} | p50 ms | p99 ms | served/in-process | p50 overhead ms | p99 overhead ms |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    # Ratios compare samples/s: served requests x request batch against kiln bench calls x its batch.
+    print(f"anchor: kiln bench --batch {anchor_batch}" + (f" --threads {args.anchor_threads}" if args.anchor_threads else "") + "\n")
+    print("| path | concurrency | requests/s | samples/s | p50 ms | p99 ms | served/in-process samples/s | p50 overhead ms | p99 overhead ms |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for concurrency, (qps, p50, p99) in anchors.items():
-        print(f"| in-process (kiln bench, anchor) | {concurrency} | {qps:.0f} | {p50:.3f} | {p99:.3f} | 1.00 | - | - |")
+        print(f"| in-process (kiln bench, anchor) | {concurrency} | {qps:.0f} | {qps * anchor_batch:.0f} | {p50:.3f} | {p99:.3f} | 1.00 | - | - |")
     for name, concurrency, qps, p50, p99 in rows:
         anchor_qps, anchor_p50, anchor_p99 = anchors[concurrency]
         # With more clients than cores, latency is mostly waiting for a core (in kiln bench too, where
-        # it lands between calls and is not counted), so overhead is reported at concurrency 1 only.
-        overhead = f"{p50 - anchor_p50:.3f} | {p99 - anchor_p99:.3f}" if concurrency == 1 else "- | -"
-        print(f"| {name} | {concurrency} | {qps:.0f} | {p50:.3f} | {p99:.3f} | {qps / anchor_qps:.2f} | {overhead} |")
+        # it lands between calls and is not counted), so overhead is reported at concurrency 1 only,
+        # and only when both sides run the same batch.
+        same = concurrency == 1 and anchor_batch == args.request_batch
+        overhead = f"{p50 - anchor_p50:.3f} | {p99 - anchor_p99:.3f}" if same else "- | -"
+        ratio = (qps * args.request_batch) / (anchor_qps * anchor_batch)
+        print(f"| {name} | {concurrency} | {qps:.0f} | {qps * args.request_batch:.0f} | {p50:.3f} | {p99:.3f} | {ratio:.2f} | {overhead} |")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"anchors": {str(c): dict(zip(("per_s", "p50_ms", "p99_ms"), a)) for c, a in anchors.items()},

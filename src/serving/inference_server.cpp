@@ -91,7 +91,8 @@ Status InferenceServer::load_unrecorded(const std::string& name) {
     KILN_ASSIGN_OR_RETURN(config, read_model_config(repository_.config_path(name), display_path, &locations));
   }
   KILN_RETURN_IF_ERROR(validate_model_config(config, name, display_path));
-  const std::string file_name = config.default_model_filename().empty() ? kDefaultModelFileName : config.default_model_filename();
+  const bool default_file = config.default_model_filename().empty();
+  const std::string file_name = default_file ? kDefaultModelFileName : config.default_model_filename();
   if (Status status = check_model_name(file_name); !status.ok()) {
     return invalid_argument(display_path + ": default_model_filename: " + status.message());
   }
@@ -102,8 +103,9 @@ Status InferenceServer::load_unrecorded(const std::string& name) {
   auto model = std::make_shared<LoadedModel>();
   std::vector<std::pair<int64_t, std::shared_ptr<const Session>>> sessions;
   for (size_t i = 0; i < selected.size(); ++i) {
-    VersionSource source{name, selected[i], repository_.model_file(name, selected[i], file_name), repository_.model_directory(name),
-                         display_path};
+    const std::string path = default_file ? repository_.default_model_file(name, selected[i])
+                                          : repository_.model_file(name, selected[i], file_name);
+    VersionSource source{name, selected[i], path, repository_.model_directory(name), display_path};
     // The first (highest) version completes the configuration; the others must agree with it.
     ModelConfig checked = config;
     Result<std::shared_ptr<const Session>> session =

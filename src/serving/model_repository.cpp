@@ -86,4 +86,11 @@ bool ModelRepository::has_config(const std::string& model) const {
   return fs::is_regular_file(config_path(model), ec);
 }
 
+std::string ModelRepository::default_model_file(const std::string& model, int64_t version) const {
+  const std::string plan = model_file(model, version, kDefaultPlanFileName);
+  std::error_code error;
+  if (std::filesystem::is_regular_file(plan, error)) return plan;
+  return model_file(model, version, kDefaultModelFileName);
+}
+
 }  // namespace kiln::serving

@@ -1,6 +1,7 @@
 // A Triton-layout model repository on local disk:
 //   <root>/<model>/config.pbtxt          (optional: auto-completed from the model when absent)
-//   <root>/<model>/<version>/model.onnx  (numeric version directories)
+//   <root>/<model>/<version>/model.plan  (numeric version directories; an engine built by
+//   <root>/<model>/<version>/model.onnx   `kiln build`, else an ONNX model built on load)
 // Model names and versions come from clients (load, infer), so they are checked before they
 // touch the file system: no path separators, no "..", no hidden names.
 #pragma once
@@ -15,6 +16,7 @@
 namespace kiln::serving {
 
 inline constexpr const char* kConfigFileName = "config.pbtxt";
+inline constexpr const char* kDefaultPlanFileName = "model.plan";
 inline constexpr const char* kDefaultModelFileName = "model.onnx";
 
 // A model name that is a single, ordinary directory name.
@@ -40,6 +42,8 @@ class ModelRepository {
   std::string model_file(const std::string& model, int64_t version, const std::string& file_name) const {
     return model_directory(model) + "/" + std::to_string(version) + "/" + file_name;
   }
+  // Without default_model_filename: the version's model.plan when there is one, else model.onnx.
+  std::string default_model_file(const std::string& model, int64_t version) const;
   bool has_config(const std::string& model) const;
 
  private:

@@ -10,6 +10,7 @@ usage: serve_engine_test.py KILN_BINARY SOURCE_DIR
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import urllib.error
@@ -68,7 +69,14 @@ def infer(port, model, name, x):
     return np.array(out["outputs"][0]["data"], np.float32).reshape(out["outputs"][0]["shape"])
 
 
-def make_repository(root, source_dir):
+def make_repository(root, source_dir, kiln):
+    # A plan built ahead of time: found as <version>/model.plan without default_model_filename.
+    os.makedirs(os.path.join(root, "planned", "1"))
+    subprocess.run([kiln, "build", os.path.join(source_dir, "examples", "tiny_cnn.onnx"), "-o",
+                    os.path.join(root, "planned", "1", "model.plan"), "--backend", "cpu", "--batch", "4"],
+                   check=True, stdout=subprocess.DEVNULL)
+    with open(os.path.join(root, "planned", "config.pbtxt"), "w") as f:
+        f.write(CNN_CONFIG.format(name="planned", extra=""))
     for name, extra in (("cnn", WARMUP), ("cnn_reference", REFERENCE)):
         os.makedirs(os.path.join(root, name, "1"))
         shutil.copy(os.path.join(source_dir, "examples", "tiny_cnn.onnx"), os.path.join(root, name, "1", "model.onnx"))
@@ -111,6 +119,8 @@ def check_answers(port, rng):
         x = rng.standard_normal((batch, 3, 32, 32)).astype(np.float32)
         got, want = infer(port, "cnn", "image", x), infer(port, "cnn_reference", "image", x)
         check(got.shape == (batch, 10) and np.allclose(got, want, atol=1e-4), f"cnn batch {batch}: {got} vs {want}")
+        planned = infer(port, "planned", "image", x)
+        check(np.allclose(planned, want, atol=1e-4), f"planned batch {batch}: {planned} vs {want}")
     x = rng.standard_normal((2, 4)).astype(np.float32)
     y = infer(port, "affine", "x", x)
     check(np.allclose(y, reference_affine(x), atol=1e-5), f"affine: {y} vs {reference_affine(x)}")
@@ -121,14 +131,14 @@ def main():
     rng = np.random.default_rng()
     with tempfile.TemporaryDirectory() as root:
         repo = os.path.join(root, "repo")
-        make_repository(repo, source_dir)
+        make_repository(repo, source_dir, kiln)
         cache = os.path.join(repo, ".kiln-cache")
 
         # First start: every ONNX model is built; the cache fills.
         server = KilnServer(kiln, ["--model-repository", repo])
         try:
             entries = index(server.http_port)
-            for name in ("cnn", "cnn_reference", "affine"):
+            for name in ("cnn", "cnn_reference", "affine", "planned"):
                 check(entries[name]["state"] == "READY", f"{name}: {entries[name]}")
             bad = entries["bad_precision"]
             where = f"bad_precision/config.pbtxt:{BAD_PRECISION_LINE}: parameters[\"precision\"]: 'fp17'"

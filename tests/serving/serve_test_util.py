@@ -109,7 +109,10 @@ class KilnServer:
             if self.proc.poll() is not None:
                 self._reader.join(timeout=10)
                 raise AssertionError("kiln serve exited during start-up:\n" + self.log_so_far())
-            check(time.time() < deadline, "kiln serve did not become ready")
+            if time.time() >= deadline:
+                # Not left running behind the failure (it would hold ports and the GPU).
+                code, log = self.stop()
+                raise AssertionError(f"kiln serve did not become ready in {STARTUP_SECONDS} s (exit code {code}); log:\n{log}")
             time.sleep(0.2)
 
     def http_ready(self):

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Runs ON the GPU machine: kiln serve with a ResNet-50 FP16 engine (KIND_GPU instances, dynamic
+# batching) against in-process `kiln bench` on the same plan, over gRPC and HTTP binary
+# (bench/server/bench_server.py), plus a per-step profile of BERT-large FP16 at batch 128.
+#
+# usage: bench/gpu/serve_bench.sh BUNDLE_DIR RESULTS_DIR
+set -uo pipefail
+bundle="$(cd "$1" && pwd)"
+results="$2"
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+mkdir -p "${results}"
+work="$(mktemp -d /tmp/kiln-serve.XXXXXX)"
+python="${PYTHON:-python3}"
+kiln="${bundle}/kiln"
+nvidia_libs="$("${python}" - <<'PY'
+import glob, os
+import nvidia
+print(":".join(sorted({d for p in nvidia.__path__ for d in glob.glob(os.path.join(p, "*", "lib")) if os.path.isdir(d)})))
+PY
+)"
+export LD_LIBRARY_PATH="${nvidia_libs}${LD_LIBRARY_PATH:+:${LD_LIBRARY_PATH}}"
+export PYTHONUNBUFFERED=1
+batch="${KILN_SERVE_BATCH:-64}"
+request_batch="${KILN_SERVE_REQUEST_BATCH:-16}"
+
+"${python}" "${repo_root}/bench/gpu/export_models.py" "${work}" resnet ${KILN_SERVE_BERT_PROFILE:+bert} > "${results}/export.log" 2>&1 ||
+  { echo "EXPORT FAILED"; tail -20 "${results}/export.log"; exit 1; }
+start=$SECONDS
+"${kiln}" build "${work}/resnet50.onnx" -o "${work}/r50.plan" --fp16 --batch "${batch}" > "${results}/build_r50.log" 2>&1 ||
+  { echo "BUILD FAILED"; tail -5 "${results}/build_r50.log"; exit 1; }
+echo "built ResNet-50 FP16 batch ${batch} in $((SECONDS - start)) s"
+"${python}" "${repo_root}/bench/server/bench_server.py" --kiln "${kiln}" --model "${work}/r50.plan" --input input \
+  --dims 3,224,224 --request-batch "${request_batch}" --max-batch-size "${batch}" --preferred "${batch}" \
+  --queue-delay-us 4000 --kind KIND_GPU --instances 2 --client-processes 8 --concurrency 8 16 \
+  --anchor-batch "${batch}" --anchor-threads 2 --duration 5 --json "${results}/serve.json" 2>&1 | tee "${results}/serve.txt"
+
+if [[ -n "${KILN_SERVE_BERT_PROFILE:-}" ]]; then
+  "${kiln}" build "${work}/bert_large.onnx" -o "${work}/bert_b128.plan" --fp16 --batch 128 > "${results}/build_bert.log" 2>&1 &&
+    "${kiln}" bench "${work}/bert_b128.plan" --iterations 3 --duration 0 --warmup 0 --dump-profile > "${results}/profile_bert_b128.txt" 2>&1
+fi
+rm -rf "${work}"
