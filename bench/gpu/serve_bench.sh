@@ -4,6 +4,9 @@
 # (bench/server/bench_server.py), plus a per-step profile of BERT-large FP16 at batch 128.
 #
 # usage: bench/gpu/serve_bench.sh BUNDLE_DIR RESULTS_DIR
+#   KILN_SERVE_BATCH (64) the plan's batch; KILN_SERVE_REQUEST_BATCH (16) samples per request;
+#   KILN_SERVE_CONCURRENCY ("8 16") client counts; KILN_SERVE_DURATION (5) seconds per row;
+#   KILN_SERVE_BERT_PROFILE=1 also profiles BERT-large FP16 at batch 128.
 set -uo pipefail
 bundle="$(cd "$1" && pwd)"
 results="$2"
@@ -31,8 +34,8 @@ start=$SECONDS
 echo "built ResNet-50 FP16 batch ${batch} in $((SECONDS - start)) s"
 "${python}" "${repo_root}/bench/server/bench_server.py" --kiln "${kiln}" --model "${work}/r50.plan" --input input \
   --dims 3,224,224 --request-batch "${request_batch}" --max-batch-size "${batch}" --preferred "${batch}" \
-  --queue-delay-us 4000 --kind KIND_GPU --instances 2 --client-processes 8 --concurrency 8 16 \
-  --anchor-batch "${batch}" --anchor-threads 2 --duration 5 --json "${results}/serve.json" 2>&1 | tee "${results}/serve.txt"
+  --queue-delay-us 4000 --kind KIND_GPU --instances 2 --client-processes 8 --concurrency ${KILN_SERVE_CONCURRENCY:-8 16} \
+  --anchor-batch "${batch}" --anchor-threads 2 --duration "${KILN_SERVE_DURATION:-5}" --json "${results}/serve.json" 2>&1 | tee "${results}/serve.txt"
 
 if [[ -n "${KILN_SERVE_BERT_PROFILE:-}" ]]; then
   "${kiln}" build "${work}/bert_large.onnx" -o "${work}/bert_b128.plan" --fp16 --batch 128 > "${results}/build_bert.log" 2>&1 &&

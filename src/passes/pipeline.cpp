@@ -17,6 +17,7 @@
 #include "passes/fuse/layer_norm_fusion.h"
 #include "passes/fuse/matmul_fusion.h"
 #include "passes/layout/attention_layout.h"
+#include "passes/layout/attention_mask_rows.h"
 #include "passes/layout/channels_last.h"
 #include "passes/layout/reshape_cancellation.h"
 #include "passes/layout/transpose_cancellation.h"
@@ -67,6 +68,8 @@ std::vector<Stage> pipeline_stages(const PipelineOptions& options) {
       // The attention core as one op lets a backend run it without writing the [S, S] scores
       // to memory (flash attention); before matmul fusion, which must not take its MatMuls.
       {{{"attention-fusion", fuse_attention}}},
+      // A padding mask materialized per query row is read as one row (the same for every query).
+      {{{"attention-mask-rows", shrink_uniform_attention_masks}}},
       // Bias, residual and activation ride along in the conv's epilogue instead of a pass over
       // memory each; every Conv becomes FusedConv so backends implement one conv op.
       {{{"conv-fusion", fuse_conv_chains}}},
