@@ -21,13 +21,7 @@ work="$(mktemp -d /tmp/kiln-e2e.XXXXXX)"
 python="${PYTHON:-python3}"
 kiln="${bundle}/kiln"
 
-nvidia_libs="$("${python}" - <<'PY'
-import glob, os
-import nvidia
-print(":".join(sorted({d for p in nvidia.__path__ for d in glob.glob(os.path.join(p, "*", "lib")) if os.path.isdir(d)})))
-PY
-)"
-export LD_LIBRARY_PATH="${nvidia_libs}${LD_LIBRARY_PATH:+:${LD_LIBRARY_PATH}}"
+source "${repo_root}/scripts/gpu/nvidia-libs.sh"
 export PYTHONUNBUFFERED=1
 table="${results}/e2e.txt"
 : > "${table}"

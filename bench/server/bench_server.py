@@ -30,8 +30,6 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 
 import numpy as np
 
@@ -191,11 +189,7 @@ def in_process_anchor(kiln, model_file, kind, batch, threads, duration, director
 
 
 def model_ready(server):
-    try:
-        with urllib.request.urlopen(f"http://{HOST}:{server.http_port}/v2/models/{MODEL}/ready", timeout=5) as r:
-            return r.status == 200
-    except (urllib.error.URLError, ConnectionError):
-        return False
+    return server.answers_ok(f"/v2/models/{MODEL}/ready")
 
 
 def main():

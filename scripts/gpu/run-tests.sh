@@ -25,15 +25,7 @@ results_dir="${2:-${bundle_dir}}"
 mkdir -p "${results_dir}"
 python="${PYTHON:-python3}"
 
-# Every lib folder of the nvidia namespace package (cudnn/lib, cu13/lib, ...).
-nvidia_libs="$("${python}" - <<'PY'
-import glob, os
-import nvidia
-dirs = sorted({d for p in nvidia.__path__ for d in glob.glob(os.path.join(p, "*", "lib")) if os.path.isdir(d)})
-print(":".join(dirs))
-PY
-)"
-export LD_LIBRARY_PATH="${nvidia_libs}${LD_LIBRARY_PATH:+:${LD_LIBRARY_PATH}}"
+source "${repo_root}/scripts/gpu/nvidia-libs.sh"
 
 echo "== GPU"
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv

@@ -115,12 +115,16 @@ class KilnServer:
                 raise AssertionError(f"kiln serve did not become ready in {STARTUP_SECONDS} s (exit code {code}); log:\n{log}")
             time.sleep(0.2)
 
-    def http_ready(self):
+    def answers_ok(self, path):
+        """True when GET `path` on the HTTP port returns 200."""
         try:
-            with urllib.request.urlopen(f"http://{HOST}:{self.http_port}/v2/health/live", timeout=5) as r:
+            with urllib.request.urlopen(f"http://{HOST}:{self.http_port}{path}", timeout=5) as r:
                 return r.status == 200
         except (urllib.error.URLError, ConnectionError):
             return False
+
+    def http_ready(self):
+        return self.answers_ok("/v2/health/live")
 
     def alive(self):
         return self.proc.poll() is None
