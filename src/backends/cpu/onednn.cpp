@@ -1,5 +1,7 @@
 #include "backends/cpu/onednn.h"
 
+#include <xmmintrin.h>
+
 #include <omp.h>
 
 #include "core/fused_activation.h"
@@ -16,8 +18,23 @@ dnnl::stream& thread_stream() {
   return stream;
 }
 
+namespace {
+constexpr unsigned kFlushToZero = 0x8000;       // MXCSR.FTZ: denormal results become 0
+constexpr unsigned kDenormalsAreZero = 0x0040;  // MXCSR.DAZ: denormal inputs read as 0
+}  // namespace
+
 void use_threads(int threads) {
   if (omp_get_max_threads() != threads) omp_set_num_threads(threads);
+  // Denormal floats (softmax probabilities of far-below-max scores) cost microcode assists in
+  // every AVX-512 FMA that reads them; inference flushes them to zero, as GPU kernels do. Set
+  // once per pool of this caller's OpenMP threads (the MXCSR is per thread).
+  thread_local int flushed_for = 0;
+  if (flushed_for != threads) {
+#pragma omp parallel num_threads(threads)
+    _mm_setcsr(_mm_getcsr() | kFlushToZero | kDenormalsAreZero);
+    _mm_setcsr(_mm_getcsr() | kFlushToZero | kDenormalsAreZero);
+    flushed_for = threads;
+  }
 }
 
 dnnl::memory::dims to_dims(const std::vector<int64_t>& dims) { return dnnl::memory::dims(dims.begin(), dims.end()); }

@@ -85,7 +85,9 @@ class AttentionKernel final : public Kernel {
   }
 
   size_t workspace_bytes() const override { return layout_.total(); }
-  std::string describe() const override { return "onednn matmul + cpu vectorized masked softmax"; }
+  std::string describe() const override {
+    return "onednn matmul " + scores_.impl() + " / " + context_.impl() + " + cpu vectorized masked softmax";
+  }
 
   Status execute(const ExecuteArgs& args) const override {
     use_threads(threads_);
