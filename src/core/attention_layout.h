@@ -26,11 +26,13 @@ constexpr QkvAxes qkv_axes(QkvLayout layout) {
   return layout == QkvLayout::kBHSD ? QkvAxes{0, 1, 2, 3} : QkvAxes{0, 2, 1, 3};
 }
 
+constexpr const char* qkv_layout_name(QkvLayout layout) { return layout == QkvLayout::kBHSD ? "BHSD" : "BSHD"; }
+
 // Absent means "BHSD"; any other string is an error (a typo must not silently mean BHSD).
 inline Result<QkvLayout> decode_qkv_layout(const Attributes& attrs) {
-  const std::string v = attrs.get_string(kQkvLayoutAttr, "BHSD");
-  if (v == "BHSD") return QkvLayout::kBHSD;
-  if (v == "BSHD") return QkvLayout::kBSHD;
+  const std::string v = attrs.get_string(kQkvLayoutAttr, qkv_layout_name(QkvLayout::kBHSD));
+  if (v == qkv_layout_name(QkvLayout::kBHSD)) return QkvLayout::kBHSD;
+  if (v == qkv_layout_name(QkvLayout::kBSHD)) return QkvLayout::kBSHD;
   return invalid_argument(std::string("attribute '") + kQkvLayoutAttr + "' is \"" + v + "\", expected \"BHSD\" or \"BSHD\"");
 }
 

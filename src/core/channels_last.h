@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/attributes.h"
+#include "kiln/shape.h"
 #include "kiln/status.h"
 
 namespace kiln {
@@ -19,6 +20,12 @@ constexpr size_t kChannelsLastRank = 4;
 constexpr std::array<int64_t, kChannelsLastRank> kToChannelsLast = {0, 2, 3, 1};
 // [N, H, W, C] -> [N, C, H, W].
 constexpr std::array<int64_t, kChannelsLastRank> kToChannelsFirst = {0, 3, 1, 2};
+
+// A channels-last [N, H, W, C] shape as [N, C, H, W] (kToChannelsFirst), for libraries that take
+// logical NCHW dims plus a memory format.
+inline Shape channels_first_shape(const Shape& nhwc) {
+  return Shape{nhwc[kToChannelsFirst[0]], nhwc[kToChannelsFirst[1]], nhwc[kToChannelsFirst[2]], nhwc[kToChannelsFirst[3]]};
+}
 
 // The attribute as a bool; anything but 0 or 1 is an error (a typo must not silently mean NCHW).
 inline Result<bool> decode_channels_last(const Attributes& attrs) {

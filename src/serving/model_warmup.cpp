@@ -8,6 +8,7 @@
 #include <random>
 #include <sstream>
 
+#include "core/dtype_dispatch.h"
 #include "kiln/float_types.h"
 #include "serving/datatype.h"
 
@@ -24,7 +25,7 @@ void fill_random(Tensor& tensor, std::mt19937& rng) {
   if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
     std::uniform_real_distribution<T> dist(0, 1);
     for (int64_t i = 0; i < n; ++i) data[i] = dist(rng);
-  } else if constexpr (std::is_same_v<T, Float16> || std::is_same_v<T, BFloat16>) {
+  } else if constexpr (kIsNarrowFloat<T>) {
     std::uniform_real_distribution<float> dist(0, 1);
     for (int64_t i = 0; i < n; ++i) data[i] = T(dist(rng));
   } else if constexpr (std::is_same_v<T, bool>) {
@@ -36,22 +37,8 @@ void fill_random(Tensor& tensor, std::mt19937& rng) {
 }
 
 Status fill_random_data(Tensor& tensor, std::mt19937& rng) {
-  switch (tensor.dtype()) {
-    case DType::kFloat32: fill_random<float>(tensor, rng); return {};
-    case DType::kFloat64: fill_random<double>(tensor, rng); return {};
-    case DType::kFloat16: fill_random<Float16>(tensor, rng); return {};
-    case DType::kBFloat16: fill_random<BFloat16>(tensor, rng); return {};
-    case DType::kBool: fill_random<bool>(tensor, rng); return {};
-    case DType::kInt8: fill_random<int8_t>(tensor, rng); return {};
-    case DType::kUInt8: fill_random<uint8_t>(tensor, rng); return {};
-    case DType::kInt16: fill_random<int16_t>(tensor, rng); return {};
-    case DType::kUInt16: fill_random<uint16_t>(tensor, rng); return {};
-    case DType::kInt32: fill_random<int32_t>(tensor, rng); return {};
-    case DType::kUInt32: fill_random<uint32_t>(tensor, rng); return {};
-    case DType::kInt64: fill_random<int64_t>(tensor, rng); return {};
-    case DType::kUInt64: fill_random<uint64_t>(tensor, rng); return {};
-    default: return unimplemented("random_data is not available for " + std::string(dtype_name(tensor.dtype())));
-  }
+  if (visit_dtype(tensor.dtype(), [&](auto tag) { fill_random<decltype(tag)>(tensor, rng); })) return {};
+  return unimplemented("random_data is not available for " + std::string(dtype_name(tensor.dtype())));
 }
 
 // Triton's input_data_file holds one sample (repeated over the batch) or the whole batch, raw.

@@ -3,14 +3,12 @@
 #include <array>
 #include <vector>
 
+#include "core/attention_layout.h"
 #include "passes/graph_rewrite.h"
 #include "passes/pattern.h"
 
 namespace kiln::passes {
 namespace {
-
-constexpr const char* kLayoutAttr = "qkv_layout";
-constexpr const char* kSequenceMajor = "BSHD";
 
 // [B,S,H,D] <-> [B,H,S,D]: the permutation is its own inverse.
 bool swaps_heads_and_sequence(const ir::Node& transpose) {
@@ -28,9 +26,10 @@ ir::Node* head_split_of(const ir::Value* operand) {
 Result<bool> use_sequence_major_attention(ir::Graph& graph) {
   std::vector<ir::Node*> candidates;
   for (const auto& node : graph.nodes())
-    if (node->op() == OpKind::ScaledDotProductAttention &&
-        node->attrs().get_string(kLayoutAttr, "BHSD") == "BHSD")
-      candidates.push_back(node.get());
+    if (node->op() == OpKind::ScaledDotProductAttention) {
+      auto layout = decode_qkv_layout(node->attrs());
+      if (layout.ok() && *layout == QkvLayout::kBHSD) candidates.push_back(node.get());
+    }
   bool changed = false;
   for (ir::Node* attention : candidates) {
     std::array<ir::Node*, 3> splits{};
@@ -40,7 +39,7 @@ Result<bool> use_sequence_major_attention(ir::Graph& graph) {
     ir::Node* merge = sole_reader(graph, out);
     if (!all || !merge || merge->op() != OpKind::Transpose || !swaps_heads_and_sequence(*merge)) continue;
     for (size_t i = 0; i < splits.size(); ++i) attention->set_input(i, splits[i]->input(0));
-    attention->mutable_attrs().set(kLayoutAttr, std::string(kSequenceMajor));
+    attention->mutable_attrs().set(kQkvLayoutAttr, std::string(qkv_layout_name(QkvLayout::kBSHD)));
     // The attention now produces the merge's output (name and readers stay); the old output
     // and the merge go.
     ir::Value* merged = merge->output(0);

@@ -57,8 +57,6 @@ bool uniform_along_query(const ir::Graph& graph, const ir::Value* value, int dep
   if (value->is_constant()) return is_fixed_constant(graph, value) && constant_uniform(*value->constant(), static_cast<size_t>(axis));
   const ir::Node* producer = value->producer();
   if (!producer || !is_elementwise(producer->op())) return false;
-  const std::optional<Shape> out = static_shape(producer->output(0));
-  if (!out || out->rank() != shape->rank()) return false;
   // Expand's second input is the target shape, not data.
   const size_t data_inputs = producer->op() == OpKind::Expand ? 1 : producer->inputs().size();
   for (size_t i = 0; i < data_inputs; ++i) {

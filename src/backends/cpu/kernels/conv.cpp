@@ -47,15 +47,13 @@ dnnl::memory::format_tag weights_tag(size_t spatial, bool grouped) {
 
 // oneDNN describes tensors by logical NCHW dims plus a format tag, so a channels_last node
 // keeps its NHWC memory and only the dims are permuted (X, Z, Y [N,H,W,C]; W [M,kH,kW,C/g]).
-Shape logical_nchw(const Shape& nhwc) { return Shape{nhwc[0], nhwc[3], nhwc[1], nhwc[2]}; }
-
 Result<ConvGeometry> conv_geometry(const NodeDesc& node) {
   if (node.inputs.size() < 2 || node.outputs.empty()) return invalid_argument("Conv needs X, W and one output");
   KILN_ASSIGN_OR_RETURN(const bool nhwc, decode_channels_last(node.attrs()));
   if (nhwc && (node.inputs[kX].shape.rank() != kChannelsLastRank || node.inputs[kW].shape.rank() != kChannelsLastRank))
     return invalid_argument("Conv: channels_last needs rank-4 X and W");
-  const Shape x = nhwc ? logical_nchw(node.inputs[kX].shape) : node.inputs[kX].shape;
-  const Shape w = nhwc ? logical_nchw(node.inputs[kW].shape) : node.inputs[kW].shape;
+  const Shape x = nhwc ? channels_first_shape(node.inputs[kX].shape) : node.inputs[kX].shape;
+  const Shape w = nhwc ? channels_first_shape(node.inputs[kW].shape) : node.inputs[kW].shape;
   if (x.rank() < kMinSpatial + 2 || x.rank() > kMaxSpatial + 2 || w.rank() != x.rank())
     return unimplemented("Conv: X " + x.to_string() + " and W " + w.to_string() + " must both have 1-3 spatial axes");
   const size_t spatial = x.rank() - 2;
@@ -76,7 +74,7 @@ Result<ConvGeometry> conv_geometry(const NodeDesc& node) {
     g.pad_l.push_back(axis.pad_begin);
     g.pad_r.push_back(axis.pad_end);
   }
-  const Shape y = nhwc ? logical_nchw(node.outputs[0].shape) : node.outputs[0].shape;
+  const Shape y = nhwc ? channels_first_shape(node.outputs[0].shape) : node.outputs[0].shape;
   if (Shape(out) != y)
     return invalid_argument("Conv: output " + node.outputs[0].shape.to_string() + " does not match the convolution");
   g.src = to_dims(x.dims());

@@ -41,8 +41,6 @@ Result<bool> channels_last_of(const NodeDesc& node) {
   return nhwc;
 }
 
-Shape logical_nchw(const Shape& nhwc) { return Shape{nhwc[0], nhwc[3], nhwc[1], nhwc[2]}; }
-
 dnnl::memory::format_tag activation_tag(size_t spatial) {
   using T = dnnl::memory::format_tag;
   return spatial == 1 ? T::ncw : spatial == 2 ? T::nchw : T::ncdhw;
@@ -50,7 +48,7 @@ dnnl::memory::format_tag activation_tag(size_t spatial) {
 
 Result<PoolGeometry> pool_geometry(const NodeDesc& node) {
   KILN_ASSIGN_OR_RETURN(const bool nhwc, channels_last_of(node));
-  const Shape x = nhwc ? logical_nchw(node.inputs[0].shape) : node.inputs[0].shape;
+  const Shape x = nhwc ? channels_first_shape(node.inputs[0].shape) : node.inputs[0].shape;
   const size_t spatial = x.rank() - 2;
   const bool is_max = node.op == OpKind::MaxPool;
   KILN_ASSIGN_OR_RETURN(std::vector<int64_t> kernel, node.attrs().require_ints("kernel_shape"));
@@ -77,7 +75,7 @@ Result<PoolGeometry> pool_geometry(const NodeDesc& node) {
     g.pad_l.push_back(axis.pad_begin);
     g.pad_r.push_back(std::max(axis.pad_end, needed_end));
   }
-  const Shape y = nhwc ? logical_nchw(node.outputs[0].shape) : node.outputs[0].shape;
+  const Shape y = nhwc ? channels_first_shape(node.outputs[0].shape) : node.outputs[0].shape;
   if (Shape(out) != y) return invalid_argument("pool: unexpected output shape");
   g.src = to_dims(x.dims());
   g.dst = to_dims(out);
