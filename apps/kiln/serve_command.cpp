@@ -1,5 +1,6 @@
 // kiln serve: a KServe v2 / Triton-compatible inference server over a Triton-layout model
 // repository, on HTTP (KServe v2 REST, TF-Serving REST, metrics) and gRPC.
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -21,6 +22,14 @@ namespace {
 constexpr int kMaxPort = 65535;
 constexpr size_t kBytesPerMiB = 1u << 20;
 constexpr double kMaxGrpcMessageMib = 2047;  // gRPC counts message sizes in an int
+// Fractions of a second let tests poll quickly; below this a rescan would run back to back.
+constexpr double kMinRepositoryPollSeconds = 0.1;
+
+serving::ModelControlMode control_mode_from_name(const std::string& name) {
+  if (name == "explicit") return serving::ModelControlMode::kExplicit;
+  if (name == "poll") return serving::ModelControlMode::kPoll;
+  return serving::ModelControlMode::kNone;
+}
 
 struct ServeOptions {
   std::string repository;
@@ -30,6 +39,7 @@ struct ServeOptions {
   std::string http_address = "127.0.0.1";
   std::string grpc_address = "127.0.0.1";
   std::string control_mode = "none";
+  double repository_poll_seconds = 15;
   double max_body_mib = 64;
   double grpc_max_message_mib = 64;
   int io_timeout_seconds = 60;
@@ -48,8 +58,9 @@ Status run_server(const ServeOptions& options) {
   KILN_ASSIGN_OR_RETURN(serve::ApiKey api_key, serve::ApiKey::load(options.api_key_file));
   serving::ServerOptions server_options;
   server_options.repository = options.repository;
-  server_options.control_mode =
-      options.control_mode == "explicit" ? serving::ModelControlMode::kExplicit : serving::ModelControlMode::kNone;
+  server_options.control_mode = control_mode_from_name(options.control_mode);
+  server_options.repository_poll_interval = std::chrono::duration_cast<std::chrono::nanoseconds>(
+      std::chrono::duration<double>(options.repository_poll_seconds));
   if (!options.no_engine_cache) {
     server_options.engine_cache_directory =
         options.engine_cache.empty() ? options.repository + "/" + kDefaultEngineCache : options.engine_cache;
@@ -99,8 +110,14 @@ Subcommand add_serve_command(CLI::App& parent) {
       ->capture_default_str();
   app->add_option("--http-address", options->http_address, "Address the HTTP listeners bind")->capture_default_str();
   app->add_option("--grpc-address", options->grpc_address, "Address the gRPC listener binds")->capture_default_str();
-  app->add_option("--model-control-mode", options->control_mode, "none: load everything at start; explicit: repository API")
-      ->check(CLI::IsMember({"none", "explicit"}))
+  app->add_option("--model-control-mode", options->control_mode,
+                  "none: load everything at start; explicit: repository API; poll: load everything, then follow the "
+                  "repository's changes")
+      ->check(CLI::IsMember({"none", "explicit", "poll"}))
+      ->capture_default_str();
+  app->add_option("--repository-poll-secs", options->repository_poll_seconds,
+                  "Seconds between two rescans of the repository in poll mode")
+      ->check(at_least(kMinRepositoryPollSeconds, "0.1"))
       ->capture_default_str();
   app->add_option("--http-max-body-mib", options->max_body_mib, "Largest request body accepted (MiB)")
       ->check(at_least(0.001, "0.001"))
