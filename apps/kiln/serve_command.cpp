@@ -1,6 +1,7 @@
 // kiln serve: a KServe v2 / Triton-compatible inference server over a Triton-layout model
 // repository, on HTTP (KServe v2 REST, TF-Serving REST, metrics) and gRPC.
 #include <chrono>
+#include <cstdio>
 #include <memory>
 #include <string>
 
@@ -11,6 +12,7 @@
 #include "serve_metrics.h"
 #include "serve_tls.h"
 #include "serving/inference_server.h"
+#include "serving/nvml_reading_source.h"
 
 #ifndef KILN_VERSION
 #define KILN_VERSION "unknown"
@@ -68,6 +70,15 @@ Status run_server(const ServeOptions& options) {
   // The server logs each model's load (engine builds, cache hits, failures) as it happens.
   KILN_ASSIGN_OR_RETURN(std::unique_ptr<serving::InferenceServer> server, serving::InferenceServer::create(server_options));
   serve::ServeMetrics metrics;  // one set of counters for every transport
+  if (options.metrics_port != 0) {
+    Result<std::unique_ptr<serving::GpuReadingSource>> gpus = serving::open_nvml_reading_source();
+    if (gpus.ok()) {
+      metrics.set_gpu_source(std::move(gpus).value());
+      std::fprintf(stderr, "kiln serve: GPU metrics (utilization, memory, power, energy) from NVML\n");
+    } else {
+      std::fprintf(stderr, "kiln serve: no GPU metrics: %s\n", gpus.status().message().c_str());
+    }
+  }
   std::unique_ptr<serve::GrpcFrontEnd> grpc;
   if (options.grpc_port != 0) {
     serve::GrpcOptions grpc_options;
