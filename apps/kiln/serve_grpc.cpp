@@ -38,6 +38,15 @@ grpc::Status to_grpc(const Status& status) {
   return {grpc::StatusCode::UNKNOWN, status.message()};
 }
 
+// The call's deadline on the scheduler's steady clock; none (max) when the client set none.
+// gRPC states deadlines on the system clock, which can jump: only the time left is carried over.
+serving::Clock::time_point client_deadline(const grpc::CallbackServerContext& call, serving::Clock::time_point now) {
+  const std::chrono::system_clock::time_point deadline = call.deadline();
+  if (deadline == std::chrono::system_clock::time_point::max()) return serving::Clock::time_point::max();
+  const auto left = std::chrono::duration_cast<serving::Clock::duration>(deadline - std::chrono::system_clock::now());
+  return now + left;
+}
+
 // Runs tasks one at a time on its own thread, so slow model loads never occupy gRPC's threads.
 class SerialWorker {
  public:
@@ -260,6 +269,7 @@ class InferenceService final : public inference::GRPCInferenceService::CallbackS
     request->timestamps.received = serving::Clock::now();
     request->model_name = message->model_name();
     request->model_version = message->model_version();
+    request->client_deadline = client_deadline(*call, request->timestamps.received);
     // The call owns the message and gRPC reads it no more; decoding moves the raw contents out
     // of it instead of copying them.
     if (Status status = decode_model_infer_request(const_cast<inference::ModelInferRequest&>(*message), *request); !status.ok()) {
