@@ -6,6 +6,8 @@ the server runs:
   refused or lost;
 - a broken config.pbtxt leaves the loaded model serving and the server logs the file and field;
 - a removed model directory unloads (not in the index, not ready, 404 on infer);
+- a model whose load is slow (a long model_warmup) shows as LOADING in the index, is not ready and
+  refuses inference with 503 while it loads, and the other models keep serving meanwhile;
 - the repository load/unload endpoints refuse in poll mode, as Triton's do;
 - bad --repository-poll-secs values are refused at start.
 
@@ -30,6 +32,11 @@ CHANGE_SECONDS = 30  # a poll plus a load on a loaded 2-core machine
 CLIENT_THREADS = 3
 NEW_W = np.array([-1.0, 4.0, 0.0, 2.5], np.float32)
 NEW_B = np.array([3.0, -3.0, 0.5, 0.0], np.float32)
+# About 3 s of warmup on a 2-core machine (so that a much faster one still loads for long enough
+# to be seen): a [64,256] x [256,256] MatMul run this many times.
+SLOW_WARMUP_RUNS = 50000
+SLOW_FEATURES = 256
+SLOW_ROWS = 64
 
 
 def save_affine(root, version, w, b):
@@ -155,6 +162,40 @@ def check_removed(port, root):
     check_add_int(port)
 
 
+def check_loading_state(port, root, staging):
+    save_model(staging, "slow", 1, [helper.make_node("MatMul", ["x", "w"], ["y"])],
+               [helper.make_tensor_value_info("x", TensorProto.FLOAT, [SLOW_ROWS, SLOW_FEATURES])],
+               [helper.make_tensor_value_info("y", TensorProto.FLOAT, [SLOW_ROWS, SLOW_FEATURES])],
+               [helper.make_tensor("w", TensorProto.FLOAT, [SLOW_FEATURES, SLOW_FEATURES],
+                                   np.ones(SLOW_FEATURES * SLOW_FEATURES, np.float32).tolist())],
+               config=f'name: "slow"\nmodel_warmup [ {{ name: "busy" batch_size: 1 count: {SLOW_WARMUP_RUNS}\n'
+                      f'  inputs {{ key: "x" value: {{ data_type: TYPE_FP32 dims: [ {SLOW_ROWS}, {SLOW_FEATURES} ] '
+                      'zero_data: true } } } ]\n')
+    move_in(staging, root, "slow")
+
+    def state():
+        status, entries = http_request(port, "POST", "/v2/repository/index", {})
+        check(status == 200, f"index: {status} {entries}")
+        return next((e.get("state", "") for e in entries if e["name"] == "slow"), None)
+
+    wait_until(lambda: state() in ("LOADING", "READY"), "slow model picked up by a poll", CHANGE_SECONDS)
+    loading_seen = time.monotonic()
+    check(state() == "LOADING", "the slow model was READY at once: its warmup is too short to see LOADING")
+    status, _ = http_request(port, "GET", "/v2/models/slow/ready")
+    check(status != 200, "a loading model answered ready")
+    status, out = http_request(port, "POST", "/v2/models/slow/infer", {"inputs": [
+        {"name": "x", "datatype": "FP32", "shape": [SLOW_ROWS, SLOW_FEATURES], "data": [0.0] * (SLOW_ROWS * SLOW_FEATURES)}]})
+    check(status == 503 and "loading" in out["error"], f"infer on a loading model: {status} {out}")
+    status, _ = http_request(port, "GET", "/v2/health/ready")
+    check(status != 200, "the server answered ready while a model loads")
+    check_add_int(port)  # loads run beside serving, not in its way
+    check(state() == "LOADING", "the load ended before the checks: they did not see LOADING throughout")
+    wait_until(lambda: state() == "READY", "slow model READY after its warmup", CHANGE_SECONDS * 2)
+    print(f"slow model: LOADING for {time.monotonic() - loading_seen:.1f} s after a poll found it, then READY")
+    status, _ = http_request(port, "GET", "/v2/models/slow/ready")
+    check(status == 200, "the slow model is READY in the index but not ready")
+
+
 def check_repository_api_refused(port):
     for action in ("load", "unload"):
         status, out = http_request(port, "POST", f"/v2/repository/models/add_int/{action}", {})
@@ -193,6 +234,7 @@ def main():
             check_reload_under_load(port, root, staging)
             check_broken_config(server, root)
             check_removed(port, root)
+            check_loading_state(port, root, staging)
             check_repository_api_refused(port)
             check(server.alive(), "kiln serve died")
         finally:
