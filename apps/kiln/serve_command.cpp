@@ -154,7 +154,14 @@ Subcommand add_serve_command(CLI::App& parent) {
   app->add_flag("--no-engine-cache", options->no_engine_cache, "Build every ONNX model's engine in memory on each load");
   app->add_option("--api-key-file", options->api_key_file,
                   "File whose first line is the API key the repository endpoints require (default: $KILN_API_KEY)");
-  return {app, [options] { return run_server(*options); }};
+  return {app, [options, app] {
+            // Triton ignores the interval outside poll mode too; say so rather than leave a user
+            // wondering why edits to the repository are not picked up.
+            if (app->count("--repository-poll-secs") > 0 && options->control_mode != "poll") {
+              std::fprintf(stderr, "kiln serve: --repository-poll-secs is ignored: it applies to --model-control-mode poll only\n");
+            }
+            return run_server(*options);
+          }};
 }
 
 }  // namespace kiln::cli

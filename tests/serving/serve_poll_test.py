@@ -9,7 +9,8 @@ the server runs:
 - a model whose load is slow (a long model_warmup) shows as LOADING in the index, is not ready and
   refuses inference with 503 while it loads, and the other models keep serving meanwhile;
 - the repository load/unload endpoints refuse in poll mode, as Triton's do;
-- bad --repository-poll-secs values are refused at start.
+- bad --repository-poll-secs values are refused at start, and the flag outside poll mode is
+  reported as ignored.
 
 usage: serve_poll_test.py KILN_BINARY SOURCE_DIR
 """
@@ -210,6 +211,12 @@ def check_bad_interval(kiln, root):
               f"--repository-poll-secs {value}: exit {result.returncode}, {result.stderr!r}")
 
 
+def check_interval_ignored_outside_poll(kiln, root):
+    server = KilnServer(kiln, ["--model-repository", root, "--repository-poll-secs", "1", "--no-engine-cache"])
+    code, log = server.stop()
+    check(code == 0 and "--repository-poll-secs is ignored" in log, f"no warning for the interval in none mode:\n{log}")
+
+
 def main():
     kiln = sys.argv[1]
     with tempfile.TemporaryDirectory() as directory:
@@ -217,6 +224,7 @@ def main():
         os.makedirs(root)
         save_add_int(root)
         check_bad_interval(kiln, root)
+        check_interval_ignored_outside_poll(kiln, root)
         server = KilnServer(kiln, ["--model-repository", root, "--model-control-mode", "poll",
                                    "--repository-poll-secs", str(POLL_SECONDS), "--no-engine-cache"],
                             ready=lambda s: s.answers_ok("/v2/health/ready"))
