@@ -99,7 +99,10 @@ struct Context {
 // ends when the client has half-closed and every accepted request has been answered.
 class StreamInferReactor final : public grpc::ServerBidiReactor<inference::ModelInferRequest, inference::ModelStreamInferResponse> {
  public:
-  explicit StreamInferReactor(const Context& context) : context_(context) { StartRead(&incoming_); }
+  // `call` outlives the reactor: gRPC frees it after OnDone.
+  StreamInferReactor(const Context& context, const grpc::CallbackServerContext& call) : context_(context), call_(call) {
+    StartRead(&incoming_);
+  }
 
   void OnReadDone(bool ok) override {
     if (!ok) {
@@ -112,6 +115,8 @@ class StreamInferReactor final : public grpc::ServerBidiReactor<inference::Model
     request->timestamps.received = serving::Clock::now();
     request->model_name = incoming_.model_name();
     request->model_version = incoming_.model_version();
+    // The stream's deadline bounds every request in it: none is run after the client gave up.
+    request->client_deadline = client_deadline(call_, request->timestamps.received);
     Status decoded = decode_model_infer_request(incoming_, *request);
     {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -181,6 +186,7 @@ class StreamInferReactor final : public grpc::ServerBidiReactor<inference::Model
   }
 
   Context context_;
+  const grpc::CallbackServerContext& call_;
   inference::ModelInferRequest incoming_;
   std::mutex mutex_;  // guards everything below
   std::deque<inference::ModelStreamInferResponse> outgoing_;
@@ -290,8 +296,8 @@ class InferenceService final : public inference::GRPCInferenceService::CallbackS
   }
 
   grpc::ServerBidiReactor<inference::ModelInferRequest, inference::ModelStreamInferResponse>* ModelStreamInfer(
-      grpc::CallbackServerContext*) override {
-    return new StreamInferReactor(context_);
+      grpc::CallbackServerContext* call) override {
+    return new StreamInferReactor(context_, *call);
   }
 
  private:
