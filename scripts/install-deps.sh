@@ -15,8 +15,8 @@ readonly PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libssl-dev openssl
   # test peers: ONNX node tests, PyTorch reference models
   python3-onnx python3-numpy python3-torch python3-torchvision
-  # test peer: kiln serve's gRPC client
-  python3-grpcio
+  # test peers: kiln serve's gRPC client; a Prometheus server scraping its metrics
+  python3-grpcio prometheus
   # GPU bundles (scripts/gpu/package.sh): RUNPATH=$ORIGIN on copied binaries and libraries
   patchelf
 )

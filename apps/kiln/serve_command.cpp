@@ -1,5 +1,7 @@
 // kiln serve: a KServe v2 / Triton-compatible inference server over a Triton-layout model
 // repository, on HTTP (KServe v2 REST, TF-Serving REST, metrics) and gRPC.
+#include <chrono>
+#include <cstdio>
 #include <memory>
 #include <string>
 
@@ -10,6 +12,7 @@
 #include "serve_metrics.h"
 #include "serve_tls.h"
 #include "serving/inference_server.h"
+#include "serving/nvml_reading_source.h"
 
 #ifndef KILN_VERSION
 #define KILN_VERSION "unknown"
@@ -21,6 +24,14 @@ namespace {
 constexpr int kMaxPort = 65535;
 constexpr size_t kBytesPerMiB = 1u << 20;
 constexpr double kMaxGrpcMessageMib = 2047;  // gRPC counts message sizes in an int
+// Fractions of a second let tests poll quickly; below this a rescan would run back to back.
+constexpr double kMinRepositoryPollSeconds = 0.1;
+
+serving::ModelControlMode control_mode_from_name(const std::string& name) {
+  if (name == "explicit") return serving::ModelControlMode::kExplicit;
+  if (name == "poll") return serving::ModelControlMode::kPoll;
+  return serving::ModelControlMode::kNone;
+}
 
 struct ServeOptions {
   std::string repository;
@@ -30,6 +41,7 @@ struct ServeOptions {
   std::string http_address = "127.0.0.1";
   std::string grpc_address = "127.0.0.1";
   std::string control_mode = "none";
+  double repository_poll_seconds = 15;
   double max_body_mib = 64;
   double grpc_max_message_mib = 64;
   int io_timeout_seconds = 60;
@@ -48,8 +60,9 @@ Status run_server(const ServeOptions& options) {
   KILN_ASSIGN_OR_RETURN(serve::ApiKey api_key, serve::ApiKey::load(options.api_key_file));
   serving::ServerOptions server_options;
   server_options.repository = options.repository;
-  server_options.control_mode =
-      options.control_mode == "explicit" ? serving::ModelControlMode::kExplicit : serving::ModelControlMode::kNone;
+  server_options.control_mode = control_mode_from_name(options.control_mode);
+  server_options.repository_poll_interval = std::chrono::duration_cast<std::chrono::nanoseconds>(
+      std::chrono::duration<double>(options.repository_poll_seconds));
   if (!options.no_engine_cache) {
     server_options.engine_cache_directory =
         options.engine_cache.empty() ? options.repository + "/" + kDefaultEngineCache : options.engine_cache;
@@ -57,6 +70,15 @@ Status run_server(const ServeOptions& options) {
   // The server logs each model's load (engine builds, cache hits, failures) as it happens.
   KILN_ASSIGN_OR_RETURN(std::unique_ptr<serving::InferenceServer> server, serving::InferenceServer::create(server_options));
   serve::ServeMetrics metrics;  // one set of counters for every transport
+  if (options.metrics_port != 0) {
+    Result<std::unique_ptr<serving::GpuReadingSource>> gpus = serving::open_nvml_reading_source();
+    if (gpus.ok()) {
+      metrics.set_gpu_source(std::move(gpus).value());
+      std::fprintf(stderr, "kiln serve: GPU metrics (utilization, memory, power, energy) from NVML\n");
+    } else {
+      std::fprintf(stderr, "kiln serve: no GPU metrics: %s\n", gpus.status().message().c_str());
+    }
+  }
   std::unique_ptr<serve::GrpcFrontEnd> grpc;
   if (options.grpc_port != 0) {
     serve::GrpcOptions grpc_options;
@@ -99,8 +121,14 @@ Subcommand add_serve_command(CLI::App& parent) {
       ->capture_default_str();
   app->add_option("--http-address", options->http_address, "Address the HTTP listeners bind")->capture_default_str();
   app->add_option("--grpc-address", options->grpc_address, "Address the gRPC listener binds")->capture_default_str();
-  app->add_option("--model-control-mode", options->control_mode, "none: load everything at start; explicit: repository API")
-      ->check(CLI::IsMember({"none", "explicit"}))
+  app->add_option("--model-control-mode", options->control_mode,
+                  "none: load everything at start; explicit: repository API; poll: load everything, then follow the "
+                  "repository's changes")
+      ->check(CLI::IsMember({"none", "explicit", "poll"}))
+      ->capture_default_str();
+  app->add_option("--repository-poll-secs", options->repository_poll_seconds,
+                  "Seconds between two rescans of the repository in poll mode")
+      ->check(at_least(kMinRepositoryPollSeconds, "0.1"))
       ->capture_default_str();
   app->add_option("--http-max-body-mib", options->max_body_mib, "Largest request body accepted (MiB)")
       ->check(at_least(0.001, "0.001"))
@@ -126,7 +154,14 @@ Subcommand add_serve_command(CLI::App& parent) {
   app->add_flag("--no-engine-cache", options->no_engine_cache, "Build every ONNX model's engine in memory on each load");
   app->add_option("--api-key-file", options->api_key_file,
                   "File whose first line is the API key the repository endpoints require (default: $KILN_API_KEY)");
-  return {app, [options] { return run_server(*options); }};
+  return {app, [options, app] {
+            // Triton ignores the interval outside poll mode too; say so rather than leave a user
+            // wondering why edits to the repository are not picked up.
+            if (app->count("--repository-poll-secs") > 0 && options->control_mode != "poll") {
+              std::fprintf(stderr, "kiln serve: --repository-poll-secs is ignored: it applies to --model-control-mode poll only\n");
+            }
+            return run_server(*options);
+          }};
 }
 
 }  // namespace kiln::cli

@@ -38,6 +38,15 @@ grpc::Status to_grpc(const Status& status) {
   return {grpc::StatusCode::UNKNOWN, status.message()};
 }
 
+// The call's deadline on the scheduler's steady clock; none (max) when the client set none.
+// gRPC states deadlines on the system clock, which can jump: only the time left is carried over.
+serving::Clock::time_point client_deadline(const grpc::CallbackServerContext& call, serving::Clock::time_point now) {
+  const std::chrono::system_clock::time_point deadline = call.deadline();
+  if (deadline == std::chrono::system_clock::time_point::max()) return serving::Clock::time_point::max();
+  const auto left = std::chrono::duration_cast<serving::Clock::duration>(deadline - std::chrono::system_clock::now());
+  return now + left;
+}
+
 // Runs tasks one at a time on its own thread, so slow model loads never occupy gRPC's threads.
 class SerialWorker {
  public:
@@ -90,7 +99,10 @@ struct Context {
 // ends when the client has half-closed and every accepted request has been answered.
 class StreamInferReactor final : public grpc::ServerBidiReactor<inference::ModelInferRequest, inference::ModelStreamInferResponse> {
  public:
-  explicit StreamInferReactor(const Context& context) : context_(context) { StartRead(&incoming_); }
+  // `call` outlives the reactor: gRPC frees it after OnDone.
+  StreamInferReactor(const Context& context, const grpc::CallbackServerContext& call) : context_(context), call_(call) {
+    StartRead(&incoming_);
+  }
 
   void OnReadDone(bool ok) override {
     if (!ok) {
@@ -103,6 +115,8 @@ class StreamInferReactor final : public grpc::ServerBidiReactor<inference::Model
     request->timestamps.received = serving::Clock::now();
     request->model_name = incoming_.model_name();
     request->model_version = incoming_.model_version();
+    // The stream's deadline bounds every request in it: none is run after the client gave up.
+    request->client_deadline = client_deadline(call_, request->timestamps.received);
     Status decoded = decode_model_infer_request(incoming_, *request);
     {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -172,6 +186,7 @@ class StreamInferReactor final : public grpc::ServerBidiReactor<inference::Model
   }
 
   Context context_;
+  const grpc::CallbackServerContext& call_;
   inference::ModelInferRequest incoming_;
   std::mutex mutex_;  // guards everything below
   std::deque<inference::ModelStreamInferResponse> outgoing_;
@@ -260,6 +275,7 @@ class InferenceService final : public inference::GRPCInferenceService::CallbackS
     request->timestamps.received = serving::Clock::now();
     request->model_name = message->model_name();
     request->model_version = message->model_version();
+    request->client_deadline = client_deadline(*call, request->timestamps.received);
     // The call owns the message and gRPC reads it no more; decoding moves the raw contents out
     // of it instead of copying them.
     if (Status status = decode_model_infer_request(const_cast<inference::ModelInferRequest&>(*message), *request); !status.ok()) {
@@ -280,8 +296,8 @@ class InferenceService final : public inference::GRPCInferenceService::CallbackS
   }
 
   grpc::ServerBidiReactor<inference::ModelInferRequest, inference::ModelStreamInferResponse>* ModelStreamInfer(
-      grpc::CallbackServerContext*) override {
-    return new StreamInferReactor(context_);
+      grpc::CallbackServerContext* call) override {
+    return new StreamInferReactor(context_, *call);
   }
 
  private:

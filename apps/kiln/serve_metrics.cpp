@@ -90,6 +90,8 @@ void ServeMetrics::request_finished(const std::string& model, const std::string&
 }
 
 std::string ServeMetrics::render(const std::vector<serving::VersionStatistics>& stats) const {
+  // Read before taking mutex_: NVML queries take milliseconds, and request threads wait on it.
+  const std::string gpu = gpu_source_ ? serving::render_gpu_metrics(gpu_source_->read()) : "";
   std::lock_guard<std::mutex> lock(mutex_);
   std::string out;
   auto counter = [&](const char* name, const char* type, const char* help, auto value_of) {
@@ -151,7 +153,7 @@ std::string ServeMetrics::render(const std::vector<serving::VersionStatistics>& 
       sample(out, (std::string(name) + "_count").c_str(), base, std::to_string(h.count()));
     }
   }
-  return out;
+  return out + gpu;
 }
 
 }  // namespace kiln::cli::serve

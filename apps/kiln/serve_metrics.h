@@ -6,11 +6,13 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "serving/gpu_metrics.h"
 #include "serving/inference.h"
 #include "serving/inference_server.h"
 
@@ -39,6 +41,9 @@ class ServeMetrics {
   void request_started(const std::string& model, const std::string& version);
   // The same request completed; `response` carries its timestamps and resolved version.
   void request_finished(const std::string& model, const std::string& requested_version, const serving::InferenceResponse& response);
+  // GPU metrics (utilization, memory, power, energy) from this source at every scrape; without
+  // one there are none. Set before serving starts.
+  void set_gpu_source(std::unique_ptr<serving::GpuReadingSource> source) { gpu_source_ = std::move(source); }
   // The Prometheus text exposition format (version 0.0.4).
   std::string render(const std::vector<serving::VersionStatistics>& stats) const;
 
@@ -49,6 +54,7 @@ class ServeMetrics {
     LatencyHistogram queue;    // queued to compute start
     LatencyHistogram compute;  // compute start to compute end
   };
+  std::unique_ptr<serving::GpuReadingSource> gpu_source_;
   mutable std::mutex mutex_;
   std::map<Key, int64_t> pending_;  // by requested version
   std::map<Key, Latencies> latencies_;

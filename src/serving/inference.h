@@ -51,6 +51,9 @@ struct InferenceRequest {
   std::map<std::string, std::string> parameters;
   uint32_t priority = 0;       // 0: the model's default priority level
   uint64_t timeout_us = 0;     // 0: the model's default queue timeout
+  // When the client stops waiting (a gRPC deadline). A request still queued then is dropped
+  // with DEADLINE_EXCEEDED rather than run for nobody; one already running completes.
+  Clock::time_point client_deadline = Clock::time_point::max();
   RequestTimestamps timestamps;
   // Called exactly once, from a server thread, with the response or the error.
   std::function<void(InferenceResponse&&)> on_complete;

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "serving/datatype.h"
+#include "serving/directory_fingerprint.h"
 #include "serving/model_config_loader.h"
 #include "serving/scheduler/dynamic_batcher.h"
 #include "serving/version_loader.h"
@@ -56,12 +57,21 @@ void InferenceServer::log(const std::string& line) const {
 Result<std::unique_ptr<InferenceServer>> InferenceServer::create(const ServerOptions& options) {
   std::unique_ptr<InferenceServer> server(new InferenceServer(options));
   KILN_ASSIGN_OR_RETURN(std::vector<std::string> names, server->repository_.list_models());
-  if (options.control_mode == ModelControlMode::kNone) {
+  if (options.control_mode == ModelControlMode::kExplicit) return server;
+  {
     std::lock_guard<std::mutex> lock(server->load_mutex_);
     for (const std::string& name : names) {
+      // Taken before the load: a change made while it loads shows at the next poll.
+      if (options.control_mode == ModelControlMode::kPoll) {
+        server->fingerprints_[name] = directory_fingerprint(server->repository_.model_directory(name));
+      }
       Status status = server->load_locked(name);
       (void)status;  // recorded in failures_ and reported by the repository index
     }
+  }
+  if (options.control_mode == ModelControlMode::kPoll) {
+    InferenceServer* raw = server.get();
+    server->poller_ = std::make_unique<PeriodicThread>(options.repository_poll_interval, [raw] { raw->poll_repository(); });
   }
   return server;
 }
@@ -125,6 +135,7 @@ Status InferenceServer::load_unrecorded(const std::string& name) {
   std::shared_ptr<LoadedModel> previous;
   bool installed = false;
   {
+    std::unique_lock<std::shared_mutex> swap_lock(swap_mutex_);
     std::lock_guard<std::mutex> lock(mutex_);
     // shutdown() may have emptied models_ while this built: do not install behind its back.
     if (shutting_down_) {
@@ -232,6 +243,7 @@ Status InferenceServer::validate_request(const ModelConfig& config, InferenceReq
 void InferenceServer::infer(std::unique_ptr<InferenceRequest> request) {
   if (request->timestamps.received == Clock::time_point{}) request->timestamps.received = Clock::now();
   if (shutting_down_) return fail_request(std::move(request), unavailable("the server is shutting down"));
+  std::shared_lock<std::shared_mutex> swap_lock(swap_mutex_);
   Result<std::shared_ptr<LoadedModel>> model = find_model(request->model_name);
   if (!model.ok()) return fail_request(std::move(request), model.status());
   Result<std::shared_ptr<LoadedVersion>> version = find_version(**model, request->model_name, request->model_version);
@@ -323,17 +335,54 @@ Status InferenceServer::unload_model(const std::string& name) {
   }
   KILN_RETURN_IF_ERROR(check_model_name(name));
   std::lock_guard<std::mutex> load_lock(load_mutex_);  // waits for a load of the model in progress
+  unload_locked(name);  // unloading a model that is not loaded is not an error (as in Triton)
+  return {};
+}
+
+void InferenceServer::unload_locked(const std::string& name) {
   std::shared_ptr<LoadedModel> model;
   {
+    std::unique_lock<std::shared_mutex> swap_lock(swap_mutex_);
     std::lock_guard<std::mutex> lock(mutex_);
     failures_.erase(name);
     auto it = models_.find(name);
-    if (it == models_.end()) return {};  // unloading a model that is not loaded is not an error (as in Triton)
+    if (it == models_.end()) return;
     model = std::move(it->second);
     models_.erase(it);
   }
   retire(std::move(model));
-  return {};
+}
+
+void InferenceServer::poll_repository() {
+  Result<std::vector<std::string>> names = repository_.list_models();
+  if (!names.ok()) {
+    // A repository that cannot be read (an unmounted volume) keeps what is loaded instead of
+    // unloading every model; the next poll tries again.
+    log("repository poll: " + names.status().message() + "; the loaded models stay");
+    return;
+  }
+  std::lock_guard<std::mutex> load_lock(load_mutex_);
+  std::map<std::string, std::string> current;
+  for (const std::string& name : *names) current[name] = directory_fingerprint(repository_.model_directory(name));
+  for (auto it = fingerprints_.begin(); it != fingerprints_.end();) {
+    if (shutting_down_) return;
+    if (current.contains(it->first)) {
+      ++it;
+      continue;
+    }
+    log("model '" + it->first + "': removed from the repository, unloading");
+    unload_locked(it->first);
+    it = fingerprints_.erase(it);
+  }
+  for (const auto& [name, fingerprint] : current) {
+    if (shutting_down_) return;
+    auto known = fingerprints_.find(name);
+    if (known != fingerprints_.end() && known->second == fingerprint) continue;
+    log("model '" + name + "': " + (known == fingerprints_.end() ? "added to" : "changed in") + " the repository");
+    fingerprints_[name] = fingerprint;
+    Status status = load_locked(name);
+    (void)status;  // recorded in failures_; a reload that failed leaves the previous model serving
+  }
 }
 
 Result<std::vector<VersionStatistics>> InferenceServer::statistics(const std::string& name, const std::string& version) const {
@@ -361,8 +410,10 @@ Result<std::vector<VersionStatistics>> InferenceServer::statistics(const std::st
 
 void InferenceServer::shutdown() {
   shutting_down_ = true;
+  if (poller_) poller_->stop();  // waits for a poll in progress, which stops at its next model
   std::map<std::string, std::shared_ptr<LoadedModel>> models;
   {
+    std::unique_lock<std::shared_mutex> swap_lock(swap_mutex_);
     std::lock_guard<std::mutex> lock(mutex_);
     models.swap(models_);
   }

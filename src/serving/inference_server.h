@@ -4,11 +4,13 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <set>
+#include <shared_mutex>
 #include <string>
 #include <vector>
 
@@ -17,16 +19,20 @@
 #include "serving/engine_cache.h"
 #include "serving/model_config.pb.h"
 #include "serving/model_repository.h"
+#include "serving/periodic_thread.h"
 #include "serving/scheduler/scheduler.h"
 #include "serving/server_log.h"
 
 namespace kiln::serving {
 
-enum class ModelControlMode { kNone, kExplicit };
+// As in Triton: kNone loads everything at start; kExplicit only through the repository API;
+// kPoll loads everything at start, then follows the repository's changes on disk.
+enum class ModelControlMode { kNone, kExplicit, kPoll };
 
 struct ServerOptions {
   std::string repository;
   ModelControlMode control_mode = ModelControlMode::kNone;
+  std::chrono::nanoseconds repository_poll_interval = std::chrono::seconds(15);  // kPoll only
   // Where engines built from ONNX models are kept between starts (engine_cache.h); empty: no
   // cache, every load builds in memory. kiln serve defaults it to <repository>/.kiln-cache.
   std::string engine_cache_directory;
@@ -62,7 +68,7 @@ struct VersionStatistics {
 
 class InferenceServer {
  public:
-  // Scans the repository and, in kNone mode, loads every model. Models that fail to load are
+  // Scans the repository and, in kNone and kPoll modes, loads every model. Models that fail to load are
   // reported in the repository index; the server still starts.
   static Result<std::unique_ptr<InferenceServer>> create(const ServerOptions& options);
   ~InferenceServer();
@@ -107,6 +113,12 @@ class InferenceServer {
   // (and this one shows as LOADING) while an engine builds.
   Status load_locked(const std::string& name);
   Status load_unrecorded(const std::string& name);
+  // Called with load_mutex_ held.
+  void unload_locked(const std::string& name);
+  // One rescan of the repository (kPoll mode runs it every repository_poll_interval): models
+  // that appeared load, models whose directory changed reload (the previous version serves until
+  // the new one is ready, and keeps serving if the new one fails), models that vanished unload.
+  void poll_repository();
   void log(const std::string& line) const;
   Result<std::shared_ptr<LoadedModel>> find_model(const std::string& name) const;
   Result<std::shared_ptr<LoadedVersion>> find_version(const LoadedModel& model, const std::string& name,
@@ -120,9 +132,17 @@ class InferenceServer {
   std::atomic<bool> shutting_down_{false};
   std::mutex load_mutex_;     // one load or unload at a time
   mutable std::mutex mutex_;  // guards models_, failures_ and loading_
+  // infer() holds it shared from finding a model until its scheduler took the request; a swap
+  // of models_ holds it exclusively. So once a reload or unload has swapped a model out, no
+  // request can still reach the old scheduler as it shuts down: each was queued before (and is
+  // drained) or finds the new model. Taken before mutex_.
+  std::shared_mutex swap_mutex_;
   std::map<std::string, std::shared_ptr<LoadedModel>> models_;
   std::map<std::string, std::string> failures_;  // model name -> why it is not loaded
   std::set<std::string> loading_;
+  // kPoll: each model directory's fingerprint when it was last (re)loaded; guarded by load_mutex_.
+  std::map<std::string, std::string> fingerprints_;
+  std::unique_ptr<PeriodicThread> poller_;  // kPoll only; stopped before the models retire
 };
 
 }  // namespace kiln::serving

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <future>
 #include <random>
+#include <thread>
 
 #include "fake_session.h"
 
@@ -20,7 +21,8 @@ struct Submitted {
   std::future<InferenceResponse> response;
 };
 
-Submitted submit(Scheduler& scheduler, std::mt19937& rng, int64_t rows, uint64_t timeout_us = 0) {
+Submitted submit(Scheduler& scheduler, std::mt19937& rng, int64_t rows, uint64_t timeout_us = 0,
+                 Clock::time_point client_deadline = Clock::time_point::max()) {
   std::uniform_real_distribution<float> dist(-5.0f, 5.0f);
   Submitted s;
   s.input.resize(static_cast<size_t>(rows * kFeatures));
@@ -30,6 +32,7 @@ Submitted submit(Scheduler& scheduler, std::mt19937& rng, int64_t rows, uint64_t
   auto request = std::make_unique<InferenceRequest>();
   request->model_name = "fake";
   request->timeout_us = timeout_us;
+  request->client_deadline = client_deadline;
   request->inputs.push_back({"x", Tensor::from_vector(DType::kFloat32, Shape{rows, kFeatures}, s.input)});
   request->on_complete = [promise](InferenceResponse&& r) { promise->set_value(std::move(r)); };
   scheduler.enqueue(std::move(request));
@@ -123,6 +126,32 @@ TEST(DynamicBatcher, QueueTimeoutRejectsWaitingRequests) {
   InferenceResponse late = second.response.get();
   EXPECT_EQ(late.status.code(), StatusCode::kUnavailable);
   EXPECT_NE(late.status.message().find("timeout"), std::string::npos);
+}
+
+// A client that stopped waiting (gRPC deadline) gets DEADLINE_EXCEEDED, and its request is never
+// run: the instance stays free for requests someone still waits for.
+TEST(DynamicBatcher, ClientDeadlineDropsQueuedRequestsUnrun) {
+  auto session = std::make_shared<FakeSession>(kFeatures, 150ms);
+  BatcherOptions options;
+  options.max_batch_size = 8;
+  DynamicBatcher batcher(session, options, "fake", "1");
+  std::mt19937 rng(5);
+  Submitted busy = submit(batcher, rng, 1);  // holds the only instance for 150 ms
+  std::this_thread::sleep_for(20ms);
+  Submitted expires = submit(batcher, rng, 1, 0, Clock::now() + 30ms);
+  Submitted already_past = submit(batcher, rng, 1, 0, Clock::now() - 1ms);
+  Submitted patient = submit(batcher, rng, 1, 0, Clock::now() + 10s);
+  const InferenceResponse past = already_past.response.get();
+  EXPECT_EQ(past.status.code(), StatusCode::kDeadlineExceeded) << past.status.message();
+  EXPECT_NE(past.status.message().find("deadline"), std::string::npos) << past.status.message();
+  expect_doubled_plus_one(busy, busy.response.get());
+  const InferenceResponse expired = expires.response.get();
+  EXPECT_EQ(expired.status.code(), StatusCode::kDeadlineExceeded) << expired.status.message();
+  expect_doubled_plus_one(patient, patient.response.get());
+  EXPECT_EQ(session->runs(), 2) << "a request past its client deadline ran";
+  const ModelStatistics stats = batcher.statistics();
+  EXPECT_EQ(stats.success.count, 2u);
+  EXPECT_EQ(stats.fail.count, 2u);
 }
 
 TEST(DynamicBatcher, ShutdownDrainsAcceptedRequestsAndRejectsNewOnes) {

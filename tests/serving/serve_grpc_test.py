@@ -167,8 +167,26 @@ def check_bad_requests(pb, stub, rng):
     # scale waits up to 1 s to fill a batch: a 50 ms deadline expires first...
     y = np.ones((1, 4), np.float32)
     scale_request = raw_affine_request(pb, y, model="scale")
+
+    def scale_stats():
+        return stub.ModelStatistics(pb.ModelStatisticsRequest(name="scale")).model_stats[0].inference_stats
+
+    before = scale_stats()
     expect_code(lambda: stub.ModelInfer(scale_request, timeout=0.05), code.DEADLINE_EXCEEDED, "", "deadline")
     time.sleep(1.2)
+    # ...and the scheduler drops the request at its deadline instead of running it for nobody.
+    after = scale_stats()
+    check(after.success.count == before.success.count and after.fail.count == before.fail.count + 1,
+          f"a request past its client deadline was run: success {before.success.count}->{after.success.count}, "
+          f"fail {before.fail.count}->{after.fail.count}")
+    # A stream's deadline bounds the requests sent on it the same way.
+    expect_code(lambda: list(stub.ModelStreamInfer(iter([scale_request]), timeout=0.05)), code.DEADLINE_EXCEEDED, "",
+                "stream deadline")
+    time.sleep(1.2)
+    streamed = scale_stats()
+    check(streamed.success.count == after.success.count and streamed.fail.count == after.fail.count + 1,
+          f"a streamed request past the stream's deadline was run: success {after.success.count}->"
+          f"{streamed.success.count}, fail {after.fail.count}->{streamed.fail.count}")
     # ...and its queue holds two requests: more at once are turned away, the two succeed.
     with concurrent.futures.ThreadPoolExecutor(6) as pool:
         futures = [pool.submit(stub.ModelInfer, scale_request, timeout=10) for _ in range(6)]

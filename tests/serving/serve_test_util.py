@@ -1,6 +1,7 @@
 """Shared by the kiln serve tests that talk gRPC: free ports, the test model repository, a kiln
 serve process that is ready before the test starts, the Python gRPC stubs generated at test time
 from kiln's own .proto, and a self-signed certificate made with openssl at test time."""
+import json
 import os
 import signal
 import socket
@@ -143,3 +144,26 @@ class KilnServer:
 
     def log_so_far(self):
         return b"".join(self._log).decode(errors="replace")
+
+
+def http_request(port, method, path, body=None, timeout=30):
+    """(status, decoded JSON body or None); HTTP errors are returned, not raised."""
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(f"http://{HOST}:{port}{path}", data=data, method=method,
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            text = r.read()
+            return r.status, json.loads(text) if text else None
+    except urllib.error.HTTPError as e:
+        text = e.read()
+        return e.code, json.loads(text) if text else None
+
+
+def wait_until(condition, what, seconds):
+    """Polls condition() until true; fails naming `what` after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"{what}: not within {seconds} s")
+        time.sleep(0.1)

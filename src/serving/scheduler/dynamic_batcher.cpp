@@ -93,6 +93,8 @@ void DynamicBatcher::enqueue(std::unique_ptr<InferenceRequest> request) {
     std::lock_guard<std::mutex> lock(mutex_);
     if (stopping_) {
       rejection = unavailable("model '" + model_name_ + "' version " + model_version_ + " is shutting down");
+    } else if (r.client_deadline <= now) {
+      rejection = deadline_exceeded("model '" + model_name_ + "': the client's deadline passed before the request was queued");
     } else if (options_.max_queue_size > 0 && queued_ >= options_.max_queue_size) {
       rejection = resource_exhausted("model '" + model_name_ + "': exceeds maximum queue size " +
                                      std::to_string(options_.max_queue_size));
@@ -151,9 +153,14 @@ void DynamicBatcher::worker_loop() {
     std::vector<Pending> expired;
     std::vector<Pending> batch = take_batch(lock, expired);
     lock.unlock();
+    const Clock::time_point now = Clock::now();
     for (Pending& p : expired) {
       record_failure(p);
-      complete(p, unavailable("Request timeout expired"), {});
+      complete(p,
+               p.request->client_deadline <= now
+                   ? deadline_exceeded("model '" + model_name_ + "': the client's deadline passed while the request was queued")
+                   : unavailable("Request timeout expired"),
+               {});
     }
     if (!batch.empty()) execute(batch);
     lock.lock();
@@ -175,7 +182,7 @@ std::vector<DynamicBatcher::Pending> DynamicBatcher::take_batch(std::unique_lock
   const Clock::time_point now = Clock::now();
   for (auto& queue : queues_) {
     for (auto it = queue.begin(); it != queue.end();) {
-      if (it->deadline <= now) {
+      if (it->deadline <= now || it->request->client_deadline <= now) {
         expired.push_back(std::move(*it));
         it = queue.erase(it);
         --queued_;
