@@ -6,6 +6,8 @@
 # usage: bench/gpu/serve_bench.sh BUNDLE_DIR RESULTS_DIR
 #   KILN_SERVE_BATCH (64) the plan's batch; KILN_SERVE_REQUEST_BATCH (16) samples per request;
 #   KILN_SERVE_CONCURRENCY ("8 16") client counts; KILN_SERVE_DURATION (5) seconds per row;
+#   KILN_SERVE_PLAN_BATCHES (the plan's batch) the plan's profiles, e.g. 16,32,48,64: batches the
+#   dynamic batcher forms below a profile's size are padded up to it, so this shows what padding costs;
 #   KILN_SERVE_BERT_PROFILE=1 also profiles BERT-large FP16 at batch 128.
 set -uo pipefail
 bundle="$(cd "$1" && pwd)"
@@ -23,9 +25,9 @@ request_batch="${KILN_SERVE_REQUEST_BATCH:-16}"
 "${python}" "${repo_root}/bench/gpu/export_models.py" "${work}" resnet ${KILN_SERVE_BERT_PROFILE:+bert} > "${results}/export.log" 2>&1 ||
   { echo "EXPORT FAILED"; tail -20 "${results}/export.log"; exit 1; }
 start=$SECONDS
-"${kiln}" build "${work}/resnet50.onnx" -o "${work}/r50.plan" --fp16 --batch "${batch}" > "${results}/build_r50.log" 2>&1 ||
+"${kiln}" build "${work}/resnet50.onnx" -o "${work}/r50.plan" --fp16 --batch "${KILN_SERVE_PLAN_BATCHES:-${batch}}" > "${results}/build_r50.log" 2>&1 ||
   { echo "BUILD FAILED"; tail -5 "${results}/build_r50.log"; exit 1; }
-echo "built ResNet-50 FP16 batch ${batch} in $((SECONDS - start)) s"
+echo "built ResNet-50 FP16 batch ${KILN_SERVE_PLAN_BATCHES:-${batch}} in $((SECONDS - start)) s"
 "${python}" "${repo_root}/bench/server/bench_server.py" --kiln "${kiln}" --model "${work}/r50.plan" --input input \
   --dims 3,224,224 --request-batch "${request_batch}" --max-batch-size "${batch}" --preferred "${batch}" \
   --queue-delay-us 4000 --kind KIND_GPU --instances 2 --client-processes 8 --concurrency ${KILN_SERVE_CONCURRENCY:-8 16} \

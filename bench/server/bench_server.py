@@ -265,6 +265,9 @@ def main():
                                                  args.client_processes, args.duration)
                     rows.append((name, concurrency, qps, percentile(latencies, 50), percentile(latencies, 99)))
                     stages.append((name, concurrency, stage_breakdown(before, server_statistics(server))))
+            # The GPU series (NVML) as the server exports them during the run, where a GPU exists.
+            with urllib.request.urlopen(f"http://{HOST}:{server.metrics_port}/metrics", timeout=10) as r:
+                gpu_metrics = [line for line in r.read().decode().splitlines() if line.startswith("nv_gpu_")]
         finally:
             code, log = server.stop()
         check(code == 0, f"kiln serve exit code {code}; log:\n{log}")
@@ -293,6 +296,9 @@ def main():
     for name, concurrency, st in stages:
         print(f"| {name} | {concurrency} | {st['batch_rows']:.1f} | {st['queue']:.3f} | {st['compute_input']:.3f} | "
               f"{st['compute_infer']:.3f} | {st['compute_output']:.3f} |")
+    print("\nGPU metrics at the end of the run:" if gpu_metrics else "\nno GPU metrics (no NVML here)")
+    for line in gpu_metrics:
+        print("    " + line)
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"anchors": {str(c): dict(zip(("per_s", "p50_ms", "p99_ms"), a)) for c, a in anchors.items()},
