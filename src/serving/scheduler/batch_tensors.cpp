@@ -12,7 +12,7 @@ bool batch_compatible(const Tensor& a, const Tensor& b) {
   return true;
 }
 
-Result<Tensor> concat_batch(const std::vector<const Tensor*>& parts) {
+Result<Tensor> concat_batch(const std::vector<const Tensor*>& parts, Tensor* reuse) {
   if (parts.empty()) return internal_error("concat_batch: no tensors to join");
   const Tensor& first = *parts.front();
   int64_t rows = 0;
@@ -30,7 +30,9 @@ Result<Tensor> concat_batch(const std::vector<const Tensor*>& parts) {
     for (const Tensor* part : parts) values.insert(values.end(), part->strings().begin(), part->strings().end());
     return Tensor::from_strings(shape, std::move(values));
   }
-  Tensor joined(first.dtype(), shape);
+  const bool reusable = reuse != nullptr && reuse->defined() && reuse->dtype() == first.dtype() && reuse->shape() == shape;
+  Tensor joined = reusable ? *reuse : Tensor(first.dtype(), shape);
+  if (reuse != nullptr) *reuse = joined;
   auto* out = static_cast<unsigned char*>(joined.raw_data());
   for (const Tensor* part : parts) {
     if (part->nbytes() > 0) std::memcpy(out, part->raw_data(), part->nbytes());

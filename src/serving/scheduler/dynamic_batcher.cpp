@@ -88,27 +88,29 @@ void DynamicBatcher::enqueue(std::unique_ptr<InferenceRequest> request) {
     pending.deadline = now + std::chrono::microseconds(timeout_us);
   }
 
-  Status rejection;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (stopping_) {
-      rejection = unavailable("model '" + model_name_ + "' version " + model_version_ + " is shutting down");
-    } else if (r.client_deadline <= now) {
-      rejection = deadline_exceeded("model '" + model_name_ + "': the client's deadline passed before the request was queued");
-    } else if (options_.max_queue_size > 0 && queued_ >= options_.max_queue_size) {
-      rejection = resource_exhausted("model '" + model_name_ + "': exceeds maximum queue size " +
-                                     std::to_string(options_.max_queue_size));
-    } else {
-      queues_[level_for(r.priority)].push_back(std::move(pending));
-      ++queued_;
-    }
-  }
-  if (!rejection.ok()) {
-    record_failure(pending);
-    complete(pending, rejection, {});
+  std::unique_lock<std::mutex> lock(mutex_);
+  const Status rejection = admission_error_locked(r, now);
+  if (rejection.ok()) {
+    queues_[level_for(r.priority)].push_back(std::move(pending));
+    ++queued_;
+    lock.unlock();
+    work_available_.notify_one();
     return;
   }
-  work_available_.notify_one();
+  lock.unlock();
+  record_failure(pending);
+  complete(pending, rejection, {});
+}
+
+Status DynamicBatcher::admission_error_locked(const InferenceRequest& request, Clock::time_point now) const {
+  if (stopping_) return unavailable("model '" + model_name_ + "' version " + model_version_ + " is shutting down");
+  if (request.client_deadline <= now) {
+    return deadline_exceeded("model '" + model_name_ + "': the client's deadline passed before the request was queued");
+  }
+  if (options_.max_queue_size > 0 && queued_ >= options_.max_queue_size) {
+    return resource_exhausted("model '" + model_name_ + "': exceeds maximum queue size " + std::to_string(options_.max_queue_size));
+  }
+  return {};
 }
 
 void DynamicBatcher::shutdown() {
@@ -146,6 +148,7 @@ const DynamicBatcher::Pending* DynamicBatcher::oldest() const {
 }
 
 void DynamicBatcher::worker_loop() {
+  std::map<std::string, Tensor> joined_inputs;
   std::unique_lock<std::mutex> lock(mutex_);
   for (;;) {
     work_available_.wait(lock, [this] { return stopping_ || queued_ > 0; });
@@ -162,7 +165,7 @@ void DynamicBatcher::worker_loop() {
                    : unavailable("Request timeout expired"),
                {});
     }
-    if (!batch.empty()) execute(batch);
+    if (!batch.empty()) execute(batch, joined_inputs);
     lock.lock();
   }
 }
@@ -213,7 +216,7 @@ std::vector<DynamicBatcher::Pending> DynamicBatcher::take_batch(std::unique_lock
   return batch;
 }
 
-void DynamicBatcher::execute(std::vector<Pending>& batch) {
+void DynamicBatcher::execute(std::vector<Pending>& batch, std::map<std::string, Tensor>& joined_inputs) {
   const Clock::time_point compute_start = Clock::now();
   for (Pending& p : batch) p.request->timestamps.compute_start = compute_start;
 
@@ -230,7 +233,9 @@ void DynamicBatcher::execute(std::vector<Pending>& batch) {
           if (t.name == input.name) parts.push_back(&t.tensor);
         }
       }
-      Result<Tensor> joined = concat_batch(parts);
+      // The session copies its inputs out before run() returns, and the outputs handed to the
+      // requests are slices copied out of the run's outputs, so the buffer is free again here.
+      Result<Tensor> joined = concat_batch(parts, &joined_inputs[input.name]);
       if (!joined.ok()) {
         status = joined.status();
         break;

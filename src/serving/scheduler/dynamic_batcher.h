@@ -8,6 +8,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -60,12 +61,15 @@ class DynamicBatcher : public Scheduler {
 
   bool batching() const { return options_.dynamic_batching && options_.max_batch_size > 0; }
   size_t level_for(uint32_t priority) const;
+  // Why a request cannot be queued now (shutting down, deadline passed, queue full); OK when it can.
+  Status admission_error_locked(const InferenceRequest& request, Clock::time_point now) const;
   int64_t queued_rows() const;
   const Pending* oldest() const;
   void worker_loop();
   // Called with the lock held and a non-empty queue; may wait for the queue delay.
   std::vector<Pending> take_batch(std::unique_lock<std::mutex>& lock, std::vector<Pending>& expired);
-  void execute(std::vector<Pending>& batch);
+  // `joined_inputs`: the worker's batch buffers, one per input, reused from batch to batch.
+  void execute(std::vector<Pending>& batch, std::map<std::string, Tensor>& joined_inputs);
   void complete(Pending& pending, Status status, std::vector<NamedTensor> outputs);
   void record_failure(const Pending& pending);
 
