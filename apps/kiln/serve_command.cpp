@@ -1,9 +1,11 @@
 // kiln serve: a KServe v2 / Triton-compatible inference server over a Triton-layout model
 // repository, on HTTP (KServe v2 REST, TF-Serving REST, metrics) and gRPC.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "commands.h"
 #include "serve_api_key.h"
@@ -26,6 +28,15 @@ constexpr size_t kBytesPerMiB = 1u << 20;
 constexpr double kMaxGrpcMessageMib = 2047;  // gRPC counts message sizes in an int
 // Fractions of a second let tests poll quickly; below this a rescan would run back to back.
 constexpr double kMinRepositoryPollSeconds = 0.1;
+constexpr int kMaxHttpThreads = 64;
+
+// Two at least, so that one slow connection never holds every other one; eight are enough to
+// read a GPU's worth of large requests (docs/PERFORMANCE.md).
+int default_http_threads() {
+  constexpr int kMinThreads = 2;
+  constexpr int kMaxDefaultThreads = 8;
+  return std::clamp(static_cast<int>(std::thread::hardware_concurrency() / 2), kMinThreads, kMaxDefaultThreads);
+}
 
 serving::ModelControlMode control_mode_from_name(const std::string& name) {
   if (name == "explicit") return serving::ModelControlMode::kExplicit;
@@ -45,6 +56,7 @@ struct ServeOptions {
   double max_body_mib = 64;
   double grpc_max_message_mib = 64;
   int io_timeout_seconds = 60;
+  int http_threads = 0;  // 0: half the cores, 2 to 8
   int grpc_max_connection_age_seconds = 0;
   int grpc_max_connection_age_grace_seconds = 5;
   serve::TlsFiles tls;
@@ -97,6 +109,7 @@ Status run_server(const ServeOptions& options) {
   http.metrics_port = static_cast<uint16_t>(options.metrics_port);
   http.max_body_bytes = static_cast<size_t>(options.max_body_mib * kBytesPerMiB);
   http.io_timeout_seconds = options.io_timeout_seconds;
+  http.io_threads = options.http_threads > 0 ? options.http_threads : default_http_threads();
   http.tls = options.tls;
   http.server_version = KILN_VERSION;
   // Returns after SIGINT/SIGTERM, once the accepted requests of both transports completed.
@@ -135,6 +148,10 @@ Subcommand add_serve_command(CLI::App& parent) {
       ->capture_default_str();
   app->add_option("--grpc-max-message-mib", options->grpc_max_message_mib, "Largest gRPC request message accepted (MiB)")
       ->check(CLI::Range(0.001, kMaxGrpcMessageMib))
+      ->capture_default_str();
+  app->add_option("--http-threads", options->http_threads,
+                  "HTTP I/O threads (event loops sharing the listening socket); 0: half the cores, 2 to 8")
+      ->check(CLI::Range(0, kMaxHttpThreads))
       ->capture_default_str();
   app->add_option("--http-timeout", options->io_timeout_seconds, "Seconds an idle client connection may stall")
       ->check(at_least(1, "1"))

@@ -9,6 +9,8 @@
 #include <event2/thread.h>
 #include <openssl/ssl.h>
 
+#include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <csignal>
 #include <cstdlib>
@@ -17,6 +19,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <unistd.h>
 #include <vector>
 
 #include "serve_json.h"
@@ -84,53 +87,106 @@ Result<size_t> parse_header_length(const char* text, size_t body_size) {
   return length;
 }
 
+class HttpFrontEnd;
+
+// One I/O thread: its event loop, its evhttp on a copy of the shared listening socket, and the
+// replies that scheduler threads hand back to it (a request is answered on the loop that read it).
+struct IoLoop {
+  HttpFrontEnd* front = nullptr;
+  event_base* base = nullptr;
+  evhttp* http = nullptr;
+  event* replies_ready = nullptr;
+  std::mutex mutex;  // guards pending
+  std::deque<Reply> pending;
+  std::thread thread;  // empty for loop 0, which runs on run()'s caller
+};
+
 class HttpFrontEnd {
  public:
   HttpFrontEnd(serving::InferenceServer& server, ServeMetrics& metrics, const ApiKey& api_key, HttpOptions options)
       : server_(server), metrics_(metrics), api_key_(api_key), options_(std::move(options)) {}
   ~HttpFrontEnd() {
     if (drain_thread_.joinable()) drain_thread_.join();
+    for (auto& loop : loops_) {
+      if (loop->thread.joinable()) {
+        event_base_loopbreak(loop->base);
+        loop->thread.join();
+      }
+    }
     for (event* e : events_) event_free(e);
     if (metrics_http_) evhttp_free(metrics_http_);
-    if (http_) evhttp_free(http_);
-    if (base_) event_base_free(base_);
+    for (auto& loop : loops_) {
+      if (loop->replies_ready) event_free(loop->replies_ready);
+      if (loop->http) evhttp_free(loop->http);
+      if (loop->base) event_base_free(loop->base);
+    }
   }
 
   Status run() {
     if (evthread_use_pthreads() != 0) return internal_error("libevent has no pthreads support");
-    base_ = event_base_new();
-    if (!base_) return internal_error("cannot create the libevent event loop");
-    http_ = evhttp_new(base_);
-    if (!http_) return internal_error("cannot create the HTTP server");
     if (options_.tls.enabled()) {
       Result<SslContext> context = make_server_ssl_context(options_.tls);
       if (!context.ok()) return context.status();
       ssl_context_ = std::move(context).value();
     }
-    configure_listener(http_);
-    evhttp_set_max_body_size(http_, static_cast<ev_ssize_t>(options_.max_body_bytes));
-    evhttp_set_allowed_methods(http_, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
-    evhttp_set_gencb(http_, &HttpFrontEnd::on_request, this);
-    if (evhttp_bind_socket(http_, options_.address.c_str(), options_.port) != 0) {
+    const int threads = std::max(options_.io_threads, 1);
+    for (int i = 0; i < threads; ++i) KILN_RETURN_IF_ERROR(add_loop());
+    IoLoop& main_loop = *loops_.front();
+    base_ = main_loop.base;
+    evhttp_bound_socket* bound = evhttp_bind_socket_with_handle(main_loop.http, options_.address.c_str(), options_.port);
+    if (!bound) {
       return unavailable("cannot listen on " + options_.address + ":" + std::to_string(options_.port) +
                          " (is the port in use?)");
     }
+    // The other loops accept on duplicates of the listening socket: the kernel hands each new
+    // connection to one of them, and each evhttp closes only its own descriptor.
+    const evutil_socket_t listening = evhttp_bound_socket_get_fd(bound);
+    for (size_t i = 1; i < loops_.size(); ++i) {
+      const evutil_socket_t copy = dup(listening);
+      if (copy < 0 || evhttp_accept_socket(loops_[i]->http, copy) != 0) {
+        if (copy >= 0) close(copy);
+        return internal_error("cannot share the HTTP listening socket with I/O thread " + std::to_string(i));
+      }
+    }
     if (options_.metrics_port != 0) KILN_RETURN_IF_ERROR(start_metrics_listener());
-    replies_ready_ = event_new(base_, -1, EV_PERSIST, &HttpFrontEnd::on_replies_ready, this);
-    events_.push_back(replies_ready_);
     for (int signal_number : {SIGINT, SIGTERM}) {
       event* e = evsignal_new(base_, signal_number, &HttpFrontEnd::on_signal, this);
       event_add(e, nullptr);
       events_.push_back(e);
     }
-    event_add(replies_ready_, nullptr);
-    std::fprintf(stderr, "kiln serve: listening on %s://%s:%u\n", scheme(), options_.address.c_str(), options_.port);
+    std::fprintf(stderr, "kiln serve: listening on %s://%s:%u (%d I/O thread%s)\n", scheme(), options_.address.c_str(),
+                 options_.port, threads, threads == 1 ? "" : "s");
+    for (size_t i = 1; i < loops_.size(); ++i) {
+      IoLoop* loop = loops_[i].get();
+      loop->thread = std::thread([loop] { event_base_dispatch(loop->base); });
+    }
     event_base_dispatch(base_);
+    for (size_t i = 1; i < loops_.size(); ++i) loops_[i]->thread.join();
     return {};
   }
 
  private:
   const char* scheme() const { return ssl_context_ ? "https" : "http"; }
+
+  Status add_loop() {
+    auto loop = std::make_unique<IoLoop>();
+    loop->front = this;
+    loop->base = event_base_new();
+    if (!loop->base) return internal_error("cannot create the libevent event loop");
+    loop->http = evhttp_new(loop->base);
+    if (!loop->http) {
+      event_base_free(loop->base);
+      return internal_error("cannot create the HTTP server");
+    }
+    configure_listener(loop->http);
+    evhttp_set_max_body_size(loop->http, static_cast<ev_ssize_t>(options_.max_body_bytes));
+    evhttp_set_allowed_methods(loop->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
+    evhttp_set_gencb(loop->http, &HttpFrontEnd::on_request, loop.get());
+    loop->replies_ready = event_new(loop->base, -1, EV_PERSIST, &HttpFrontEnd::on_replies_ready, loop.get());
+    event_add(loop->replies_ready, nullptr);
+    loops_.push_back(std::move(loop));
+    return {};
+  }
 
   // Both listeners: the idle timeout that closes stalled (slow-loris) connections, the header
   // size limit and, with TLS, an OpenSSL bufferevent for every accepted connection.
@@ -180,45 +236,44 @@ class HttpFrontEnd {
     evbuffer_free(out);
   }
 
-  // Called from any thread: queue a reply for the I/O thread.
-  void post(Reply reply) {
+  // Called from any thread: queue a reply for the I/O thread that read the request.
+  static void post(IoLoop* loop, Reply reply) {
     {
-      std::lock_guard<std::mutex> lock(mutex_);
-      pending_.push_back(std::move(reply));
+      std::lock_guard<std::mutex> lock(loop->mutex);
+      loop->pending.push_back(std::move(reply));
     }
-    event_active(replies_ready_, EV_READ, 0);
+    event_active(loop->replies_ready, EV_READ, 0);
   }
 
-  static void on_replies_ready(evutil_socket_t, short, void* self) {
-    auto* front = static_cast<HttpFrontEnd*>(self);
+  static void on_replies_ready(evutil_socket_t, short, void* arg) {
+    auto* loop = static_cast<IoLoop*>(arg);
     std::deque<Reply> replies;
-    bool exit_now = false;
     {
-      std::lock_guard<std::mutex> lock(front->mutex_);
-      replies.swap(front->pending_);
-      exit_now = front->drained_;
+      std::lock_guard<std::mutex> lock(loop->mutex);
+      replies.swap(loop->pending);
     }
+    // Read before sending: once drained, every accepted request's reply is already pending.
+    const bool exit_now = loop->front->drained_.load();
     for (Reply& r : replies) send_now(r.request, r.code, r.body, r.json_length);
-    if (exit_now) event_base_loopexit(front->base_, &kExitFlushDelay);
+    if (exit_now) event_base_loopexit(loop->base, &kExitFlushDelay);
   }
 
   static void on_signal(evutil_socket_t, short, void* self) {
     auto* front = static_cast<HttpFrontEnd*>(self);
     if (front->drain_thread_.joinable()) return;
     std::fprintf(stderr, "kiln serve: shutting down (completing accepted requests)\n");
-    // Draining waits for the schedulers, whose replies need this loop: drain on another thread.
+    // Draining waits for the schedulers, whose replies need the loops: drain on another thread.
     front->drain_thread_ = std::thread([front] {
       front->server_.shutdown();
-      {
-        std::lock_guard<std::mutex> lock(front->mutex_);
-        front->drained_ = true;
-      }
-      event_active(front->replies_ready_, EV_READ, 0);
+      front->drained_.store(true);
+      for (auto& loop : front->loops_) event_active(loop->replies_ready, EV_READ, 0);
     });
   }
 
-  static void on_request(evhttp_request* request, void* self) {
-    static_cast<HttpFrontEnd*>(self)->route(request);
+  static void on_request(evhttp_request* request, void* arg) {
+    auto* loop = static_cast<IoLoop*>(arg);
+    current_loop_ = loop;
+    loop->front->route(request);
   }
 
   void reply_status(evhttp_request* request, const Status& status) {
@@ -309,16 +364,16 @@ class HttpFrontEnd {
     Result<TfsFormat> format = decode_tfs_predict(body_of(request), meta, *inference);
     if (!format.ok()) return reply_status(request, format.status());
     metrics_.request_started(path.model, path.version);
-    inference->on_complete = [this, request, format = *format, model = path.model, version = path.version](
+    inference->on_complete = [this, loop = current_loop_, request, format = *format, model = path.model, version = path.version](
                                  serving::InferenceResponse&& response) {
       response.timestamps.sent = serving::Clock::now();
       metrics_.request_finished(model, version, response);
       if (!response.status.ok()) {
-        return post({request, http_status_for(response.status), encode_error(response.status.message()), std::nullopt});
+        return post(loop, {request, http_status_for(response.status), encode_error(response.status.message()), std::nullopt});
       }
       Result<std::string> body = encode_tfs_predict_response(format, response);
-      if (!body.ok()) return post({request, http_status_for(body.status()), encode_error(body.status().message()), std::nullopt});
-      post({request, kHttpOk, std::move(*body), std::nullopt});
+      if (!body.ok()) return post(loop, {request, http_status_for(body.status()), encode_error(body.status().message()), std::nullopt});
+      post(loop, {request, kHttpOk, std::move(*body), std::nullopt});
     };
     server_.infer(std::move(inference));
   }
@@ -373,14 +428,14 @@ class HttpFrontEnd {
     bool binary_by_default = false;
     if (Status status = decode_infer_request(body, *inference, binary_by_default); !status.ok()) return reply_status(request, status);
     metrics_.request_started(model, version);
-    inference->on_complete = [this, request, binary_by_default, model, version](serving::InferenceResponse&& response) {
+    inference->on_complete = [this, loop = current_loop_, request, binary_by_default, model, version](serving::InferenceResponse&& response) {
       response.timestamps.sent = serving::Clock::now();
       metrics_.request_finished(model, version, response);
       if (!response.status.ok()) {
-        post({request, http_status_for(response.status), encode_error(response.status.message()), std::nullopt});
+        post(loop, {request, http_status_for(response.status), encode_error(response.status.message()), std::nullopt});
       } else {
         EncodedInferResponse encoded = encode_infer_response(response, binary_by_default);
-        post({request, kHttpOk, std::move(encoded.body), encoded.json_length});
+        post(loop, {request, kHttpOk, std::move(encoded.body), encoded.json_length});
       }
     };
     server_.infer(std::move(inference));
@@ -391,16 +446,17 @@ class HttpFrontEnd {
   const ApiKey& api_key_;
   HttpOptions options_;
   SslContext ssl_context_{nullptr, SSL_CTX_free};
-  event_base* base_ = nullptr;
-  evhttp* http_ = nullptr;
+  // The loop whose thread is running a request handler: replies go back to it.
+  static thread_local IoLoop* current_loop_;
+  std::vector<std::unique_ptr<IoLoop>> loops_;  // loops_[0] also serves metrics and signals
+  event_base* base_ = nullptr;                  // loops_[0]'s
   evhttp* metrics_http_ = nullptr;
-  event* replies_ready_ = nullptr;
   std::vector<event*> events_;
   std::thread drain_thread_;
-  std::mutex mutex_;
-  std::deque<Reply> pending_;
-  bool drained_ = false;
+  std::atomic<bool> drained_{false};
 };
+
+thread_local IoLoop* HttpFrontEnd::current_loop_ = nullptr;
 
 }  // namespace
 

@@ -1,6 +1,8 @@
-// The KServe v2 HTTP/REST front end of kiln serve, on libevent's evhttp. One I/O thread decodes
-// requests and sends replies; inference runs on the scheduler threads, which hand finished
-// responses back to the I/O thread.
+// The KServe v2 HTTP/REST front end of kiln serve, on libevent's evhttp. Several I/O threads, each
+// with its own event loop accepting on the shared listening socket, read and decode requests and
+// send replies; inference runs on the scheduler threads, which hand each finished response back
+// to the I/O thread that read its request. One thread could not read large requests fast enough
+// to fill a GPU's batches (docs/PERFORMANCE.md).
 #pragma once
 
 #include <cstddef>
@@ -22,6 +24,7 @@ struct HttpOptions {
   size_t max_body_bytes = 64u << 20;     // larger bodies get 413
   size_t max_header_bytes = 64u << 10;   // request line and headers together
   int io_timeout_seconds = 60;  // slow clients: an idle read or write beyond this closes the connection
+  int io_threads = 2;  // event loops reading and answering connections (>= 1)
   TlsFiles tls;  // enabled: both listeners (API and metrics) speak HTTPS only
   std::string server_version;
 };
