@@ -191,7 +191,8 @@ Subcommand add_build_command(CLI::App& parent) {
       ->allow_extra_args(false);
   app->add_option("--opt-shapes", options->opt_shapes, "An extra profile at these shapes")->allow_extra_args(false);
   app->add_option("--max-shapes", options->max_shapes, "Largest input shapes")->allow_extra_args(false);
-  app->add_option("--backend", options->backends, "Backend to use, in preference order (repeatable): cuda, cpu, reference")
+  app->add_option("--backend", options->backends, "Backends in preference order, repeatable or comma-separated (cpu,reference): cuda, cpu, reference")
+      ->delimiter(',')
       ->allow_extra_args(false);
   app->add_option("--timing-cache", options->timing_cache, "Tactic timing cache file, read and updated");
   app->add_flag("--no-optimize", options->no_optimize, "Skip the graph optimizer");

@@ -4,8 +4,9 @@ namespace kiln::cli {
 
 void add_engine_options(CLI::App& app, EngineOptions& options) {
   app.add_option("--backend", options.backend,
-                 "Build an engine for an .onnx model first: cuda, cpu, reference or auto (default: run node by node "
-                 "on the reference executor)");
+                 "Build an engine for an .onnx model first: cuda, cpu, reference, auto, or a preference list such as "
+                 "cpu,reference (nodes the first cannot run go to the next; default: run node by node on the reference "
+                 "executor)");
   app.add_option("--precision", options.precision, "Engine precision: fp32, tf32, fp16, bf16")
       ->check(CLI::IsMember({"fp32", "tf32", "fp16", "bf16"}))
       ->capture_default_str();

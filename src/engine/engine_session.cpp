@@ -5,6 +5,7 @@
 #include <optional>
 #include <mutex>
 #include <set>
+#include <sstream>
 #include <unistd.h>
 
 #include "engine/builder/engine_builder.h"
@@ -221,7 +222,12 @@ Result<std::unique_ptr<Session>> build_engine_session(ir::Graph graph, const std
   BuildOptions build;
   build.shapes = options.shapes;
   KILN_ASSIGN_OR_RETURN(build.precision, precision_from_name(options.precision));
-  if (options.backend != "auto") build.backends = {options.backend};
+  // "cpu,reference": nodes the first cannot run fall back to the next (as the server's KIND_CPU).
+  if (options.backend != "auto") {
+    std::stringstream list(options.backend);
+    for (std::string name; std::getline(list, name, ',');)
+      if (!name.empty()) build.backends.push_back(name);
+  }
   build.channels_last = options.channels_last;
   build.source_model = std::filesystem::path(model_path).filename().string();
   KILN_ASSIGN_OR_RETURN(BuildResult built, build_engine(std::move(graph), build));

@@ -81,6 +81,15 @@ def int_model():
                       [helper.make_tensor_value_info("ids_out", TensorProto.INT64, ["N", 6])], [zero], "ints")
 
 
+def fmod_model():
+    """x float[2,8] -> Relu -> Mod(fmod=1) by 0.75: the CPU backend has no Mod kernel, the reference does."""
+    divisor = numpy_helper.from_array(np.array([0.75], np.float32), "divisor")
+    nodes = [helper.make_node("Relu", ["x"], ["r"], name="relu"),
+             helper.make_node("Mod", ["r", "divisor"], ["y"], name="fmod", fmod=1)]
+    return make_model(nodes, [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 8])],
+                      [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 8])], [divisor], "fmod")
+
+
 def run_kiln(*args):
     return subprocess.run([KILN, *args], capture_output=True, text=True, timeout=COMMAND_TIMEOUT_S)
 
@@ -467,6 +476,24 @@ class BuildTest(KilnTestCase):
         r = self.ok("bench", self.mlp_path, "--batch", "2", "--backend", "reference", "--iterations", "3",
                     "--duration", "0", "--warmup", "0")
         self.assertIn("engine: host", r.stdout)
+
+    def test_backend_list_falls_back_for_unsupported_nodes(self):
+        model = save(fmod_model(), self.path("fmod.onnx"))
+        x = self.rng.standard_normal((2, 8)).astype(np.float32) * 3
+        np.save(self.path("fmod_x.npy"), x)
+        expected = np.fmod(np.maximum(x, 0), np.float32(0.75))
+        self.fails("run", model, "--backend", "cpu", mentions=("Mod 'fmod'", "--backend cpu,reference"))
+        out_dir = self.path("fmod_out")
+        self.ok("run", model, "--backend", "cpu,reference", "--input", f"x={self.path('fmod_x.npy')}",
+                "--output-dir", out_dir)
+        np.testing.assert_allclose(np.load(os.path.join(out_dir, "y.npy")), expected, rtol=1e-6, atol=1e-6)
+        r = self.ok("bench", model, "--backend", "cpu,reference", "--iterations", "3", "--duration", "0",
+                    "--warmup", "0")
+        self.assertIn("engine: host", r.stdout)
+        plan = self.path("fmod.plan")
+        self.ok("build", model, "-o", plan, "--backend", "cpu,reference")
+        steps = json.loads(self.ok("inspect", plan, "--json").stdout)["profiles"][0]["steps"]
+        self.assertEqual({s["op"]: s["backend"] for s in steps}, {"Relu": "cpu", "Mod": "reference"})
 
     def test_build_errors(self):
         self.fails("build", self.mlp_path, "-o", self.path("x.plan"), "--backend", "nosuch", mentions=("nosuch",))

@@ -27,6 +27,10 @@ const CpuKernelTable& cpu_kernel_table() {
     register_split_kernels(t);
     register_copy_kernels(t);
     register_cast_kernels(t);
+    register_expand_kernels(t);
+    register_slice_kernels(t);
+    register_where_kernels(t);
+    register_logical_kernels(t);
     return t;
   }();
   return table;

@@ -54,5 +54,9 @@ void register_transpose_kernels(CpuKernelTable& table);
 void register_split_kernels(CpuKernelTable& table);
 void register_copy_kernels(CpuKernelTable& table);
 void register_cast_kernels(CpuKernelTable& table);
+void register_expand_kernels(CpuKernelTable& table);
+void register_slice_kernels(CpuKernelTable& table);
+void register_where_kernels(CpuKernelTable& table);
+void register_logical_kernels(CpuKernelTable& table);
 
 }  // namespace kiln::backends::cpu

@@ -334,7 +334,11 @@ Status build_profile(ir::Graph graph, const InputShapes& shapes, BuildContext& c
                            for (const Backend* b : candidates) names += (names.empty() ? "" : ", ") + std::string(b->name());
                            return names;
                          }() +
-                         ":" + list);
+                         ":" + list +
+                         (candidates.size() == 1 && candidates[0]->name() != "reference"
+                              ? "\n(add a fallback backend to run them there, e.g. --backend " +
+                                    std::string(candidates[0]->name()) + ",reference)"
+                              : ""));
   }
 
   // Bindings.
