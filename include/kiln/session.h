@@ -27,8 +27,7 @@ struct TensorInfo {
 struct SessionOptions {
   int threads = 0;  // 0: the backend's default
   // How an .onnx model runs. Empty: node by node on the reference executor (any shapes). A
-  // backend name ("cuda", "cpu", "reference"), a comma-separated preference list ("cpu,reference":
-  // nodes the first cannot run go to the next) or "auto" (the fastest this machine has): an
+  // backend name, a preference list ("cpu,reference") or "auto" (the fastest one here): an
   // engine is built in memory first, which needs every input shape concrete (`shapes`).
   // Plan files always run on the backends they were built for.
   std::string backend;
