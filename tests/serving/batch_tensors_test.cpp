@@ -50,7 +50,7 @@ TEST(ConcatBatch, ReusesTheWorkersBufferForTheSameShape) {
   expect_joined(*second, {&c, &d});
 
   // Another shape gets its own buffer, which the worker keeps from then on.
-  Tensor e = random_rows(rng, 3, 4);
+  Tensor e = random_rows(rng, 4, 4);
   Result<Tensor> third = concat_batch({&c, &e}, &buffer);
   ASSERT_TRUE(third.ok());
   EXPECT_NE(third->raw_data(), storage);
