@@ -18,27 +18,11 @@ bool expand_supported(const NodeDesc& node) {
   return shape.ok() && *shape == out.shape;
 }
 
-class ExpandKernel final : public Kernel {
- public:
-  ExpandKernel(StridedRows<1> rows, size_t element_bytes, int threads)
-      : rows_(std::move(rows)), element_bytes_(element_bytes), threads_(threads) {}
-  std::string describe() const override { return "cpu expand"; }
-  Status execute(const ExecuteArgs& args) const override {
-    strided_copy(rows_, element_bytes_, args.inputs[0], args.outputs[0], threads_);
-    return Status::ok_status();
-  }
-
- private:
-  StridedRows<1> rows_;
-  size_t element_bytes_;
-  int threads_;
-};
-
 Result<std::unique_ptr<Kernel>> make_expand(const NodeDesc& node, int32_t, const CpuConfig& config) {
   const Shape& out = node.outputs[0].shape;
   auto rows = make_strided_rows<1>(out, {broadcast_strides(node.inputs[0].shape, out)});
   return std::unique_ptr<Kernel>(
-      std::make_unique<ExpandKernel>(std::move(rows), dtype_size(node.inputs[0].dtype), config.threads));
+      std::make_unique<StridedCopyKernel>("cpu expand", std::move(rows), dtype_size(node.inputs[0].dtype), config.threads));
 }
 
 }  // namespace

@@ -76,26 +76,9 @@ bool slice_supported(const NodeDesc& node) {
          strided_copy_supports(dtype_size(node.inputs[0].dtype)) && plan_slice(node).has_value();
 }
 
-class SliceKernel final : public Kernel {
- public:
-  SliceKernel(StridedRows<1> rows, size_t element_bytes, int threads)
-      : rows_(std::move(rows)), element_bytes_(element_bytes), threads_(threads) {}
-  std::string describe() const override { return "cpu slice"; }
-  Status execute(const ExecuteArgs& args) const override {
-    if (rows_.rows() * rows_.inner() == 0) return Status::ok_status();
-    strided_copy(rows_, element_bytes_, args.inputs[0], args.outputs[0], threads_);
-    return Status::ok_status();
-  }
-
- private:
-  StridedRows<1> rows_;
-  size_t element_bytes_;
-  int threads_;
-};
-
 Result<std::unique_ptr<Kernel>> make_slice(const NodeDesc& node, int32_t, const CpuConfig& config) {
   return std::unique_ptr<Kernel>(
-      std::make_unique<SliceKernel>(*plan_slice(node), dtype_size(node.inputs[0].dtype), config.threads));
+      std::make_unique<StridedCopyKernel>("cpu slice", *plan_slice(node), dtype_size(node.inputs[0].dtype), config.threads));
 }
 
 }  // namespace
