@@ -132,7 +132,6 @@ class HttpFrontEnd {
     const int threads = std::max(options_.io_threads, 1);
     for (int i = 0; i < threads; ++i) KILN_RETURN_IF_ERROR(add_loop());
     IoLoop& main_loop = *loops_.front();
-    base_ = main_loop.base;
     evhttp_bound_socket* bound = evhttp_bind_socket_with_handle(main_loop.http, options_.address.c_str(), options_.port);
     if (!bound) {
       return unavailable("cannot listen on " + options_.address + ":" + std::to_string(options_.port) +
@@ -150,7 +149,7 @@ class HttpFrontEnd {
     }
     if (options_.metrics_port != 0) KILN_RETURN_IF_ERROR(start_metrics_listener());
     for (int signal_number : {SIGINT, SIGTERM}) {
-      event* e = evsignal_new(base_, signal_number, &HttpFrontEnd::on_signal, this);
+      event* e = evsignal_new(main_loop.base, signal_number, &HttpFrontEnd::on_signal, this);
       event_add(e, nullptr);
       events_.push_back(e);
     }
@@ -160,7 +159,7 @@ class HttpFrontEnd {
       IoLoop* loop = loops_[i].get();
       loop->thread = std::thread([loop] { event_base_dispatch(loop->base); });
     }
-    event_base_dispatch(base_);
+    event_base_dispatch(main_loop.base);
     for (size_t i = 1; i < loops_.size(); ++i) loops_[i]->thread.join();
     return {};
   }
@@ -207,7 +206,7 @@ class HttpFrontEnd {
 
   // Metrics get their own listener, as in Triton, so scrapers never queue behind inference.
   Status start_metrics_listener() {
-    metrics_http_ = evhttp_new(base_);
+    metrics_http_ = evhttp_new(loops_.front()->base);
     if (!metrics_http_) return internal_error("cannot create the metrics HTTP server");
     configure_listener(metrics_http_);
     evhttp_set_allowed_methods(metrics_http_, EVHTTP_REQ_GET);
@@ -449,7 +448,6 @@ class HttpFrontEnd {
   // The loop whose thread is running a request handler: replies go back to it.
   static thread_local IoLoop* current_loop_;
   std::vector<std::unique_ptr<IoLoop>> loops_;  // loops_[0] also serves metrics and signals
-  event_base* base_ = nullptr;                  // loops_[0]'s
   evhttp* metrics_http_ = nullptr;
   std::vector<event*> events_;
   std::thread drain_thread_;
