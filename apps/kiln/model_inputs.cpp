@@ -5,6 +5,7 @@
 #include "core/dtype_dispatch.h"
 #include "core/npy.h"
 #include "kiln/inspect.h"
+#include "kiln/transfer_tensor.h"
 
 namespace kiln::cli {
 namespace {
@@ -98,7 +99,9 @@ Result<Tensor> random_tensor(const TensorInfo& info, const Shape& shape, std::mt
       return invalid_argument("input '" + info.name + "' of shape " + shape.to_string() +
                               " would need more than " + std::to_string(kMaxGeneratedInputBytes >> 30) +
                               " GiB of random data");
-  Tensor t(info.dtype, shape);
+  // Page-locked where a GPU exists, as trtexec's host buffers: `kiln bench` then times the engine's
+  // direct host-to-device copy, the path the server's batch buffers take too.
+  Tensor t = allocate_transfer_tensor(info.dtype, shape);
   std::uniform_real_distribution<double> real(kRandomFloatLow, kRandomFloatHigh);
   std::uniform_int_distribution<int64_t> integer(kRandomIntLow, kRandomIntHighInclusive);
   visit_dtype(info.dtype, [&](auto tag) {

@@ -37,6 +37,12 @@ class Device {
   // Host memory the device copies to and from fastest (page-locked for CUDA).
   virtual Result<void*> allocate_staging(size_t bytes) const = 0;
   virtual void release_staging(void* ptr) const = 0;
+  // Whether `ptr` lies in page-locked host memory this device copies from directly (what
+  // allocate_staging returns): the runtime then skips its own staging copy.
+  virtual bool is_page_locked(const void* ptr) const {
+    (void)ptr;
+    return false;
+  }
 
   // Asynchronous on `stream` where the device has streams; synchronous on the host.
   virtual Status copy_to_device(void* dst, const void* src, size_t bytes, void* stream) const = 0;

@@ -1,6 +1,5 @@
 #include "engine/engine_session.h"
 
-#include <cstring>
 #include <filesystem>
 #include <optional>
 #include <mutex>
@@ -48,23 +47,15 @@ class EngineSession final : public Session {
   Result<std::vector<Tensor>> run_timed(const std::map<std::string, Tensor>& inputs, RunTimings* timings) const override {
     KILN_ASSIGN_OR_RETURN(std::vector<Tensor> ordered, order_inputs(inputs));
     KILN_ASSIGN_OR_RETURN(Choice choice, choose_profile(ordered));
-    if (choice.padded_batch >= 0) {
-      for (Tensor& t : ordered) {
-        KILN_ASSIGN_OR_RETURN(t, pad_batch(t, choice.padded_batch));
-      }
-    }
     KILN_ASSIGN_OR_RETURN(auto context, acquire(choice.profile));
     runtime::RunTimings t;
-    auto outputs = context->run(ordered, timings ? &t : nullptr);
+    // A smaller batch runs in the next profile up: the context zeroes the rows past the caller's
+    // and returns only the caller's rows.
+    auto outputs = choice.padded_batch >= 0 ? context->run_rows(ordered, choice.batch, timings ? &t : nullptr)
+                                            : context->run(ordered, timings ? &t : nullptr);
     release(std::move(context));
     if (!outputs.ok()) return outputs;
     if (timings) *timings = RunTimings{t.h2d_ms, t.compute_ms, t.d2h_ms};
-    if (choice.padded_batch >= 0) {
-      for (Tensor& out : *outputs) {
-        if (out.rank() == 0 || out.shape()[0] != choice.padded_batch) continue;
-        KILN_ASSIGN_OR_RETURN(out, slice_batch(out, choice.batch));
-      }
-    }
     return outputs;
   }
 
@@ -147,23 +138,6 @@ class EngineSession final : public Session {
       given += " " + engine_->inputs()[i].name + "=" + std::string(dtype_name(inputs[i].dtype())) + inputs[i].shape().to_string();
     return invalid_argument("no profile of the engine takes these inputs (" + given.substr(1) +
                             "); the plan was built for " + shapes);
-  }
-
-  static Result<Tensor> pad_batch(const Tensor& t, int64_t batch) {
-    std::vector<int64_t> dims = t.shape().dims();
-    if (dims[0] == batch) return t;
-    dims[0] = batch;
-    Tensor padded(t.dtype(), Shape(dims));  // zero rows after the caller's
-    std::memcpy(padded.raw_data(), t.raw_data(), t.nbytes());
-    return padded;
-  }
-
-  static Result<Tensor> slice_batch(const Tensor& t, int64_t batch) {
-    std::vector<int64_t> dims = t.shape().dims();
-    dims[0] = batch;
-    Tensor sliced(t.dtype(), Shape(dims));
-    std::memcpy(sliced.raw_data(), t.raw_data(), sliced.nbytes());
-    return sliced;
   }
 
   Result<std::vector<Tensor>> order_inputs(const std::map<std::string, Tensor>& inputs) const {

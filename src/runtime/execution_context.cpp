@@ -93,7 +93,7 @@ Status ExecutionContext::enqueue() {
   return enqueue_steps();
 }
 
-Status ExecutionContext::check_inputs(const std::vector<Tensor>& inputs) const {
+Status ExecutionContext::check_inputs(const std::vector<Tensor>& inputs, int64_t rows) const {
   const auto& expected = state().inputs;
   if (inputs.size() != expected.size())
     return invalid_argument("the engine takes " + std::to_string(expected.size()) + " inputs, got " +
@@ -103,25 +103,36 @@ Status ExecutionContext::check_inputs(const std::vector<Tensor>& inputs) const {
     if (inputs[i].dtype() != e.dtype)
       return invalid_argument("input '" + e.name + "' must be " + std::string(dtype_name(e.dtype)) + ", got " +
                               std::string(dtype_name(inputs[i].dtype())));
-    if (inputs[i].shape() != e.shape)
-      return invalid_argument("input '" + e.name + "' must have shape " + e.shape.to_string() + " (the plan was built for it), got " +
-                              inputs[i].shape().to_string());
+    Shape want = e.shape;
+    if (rows >= 0 && want.rank() > 0 && rows <= want[0]) want[0] = rows;
+    if (inputs[i].shape() != want)
+      return invalid_argument("input '" + e.name + "' must have shape " + want.to_string() + " (the plan was built for " +
+                              e.shape.to_string() + "), got " + inputs[i].shape().to_string());
   }
   return {};
 }
 
 Result<std::vector<Tensor>> ExecutionContext::run(const std::vector<Tensor>& inputs, RunTimings* timings) {
-  KILN_RETURN_IF_ERROR(check_inputs(inputs));
+  return run_rows(inputs, -1, timings);
+}
+
+Result<std::vector<Tensor>> ExecutionContext::run_rows(const std::vector<Tensor>& inputs, int64_t rows, RunTimings* timings) {
+  KILN_RETURN_IF_ERROR(check_inputs(inputs, rows));
   const backends::Device& device = engine_->device();
   const bool staged = !input_staging_.empty() || !output_staging_.empty();
   KILN_RETURN_IF_ERROR(device.record_event(events_[kStart], stream_));
   for (size_t i = 0; i < inputs.size(); ++i) {
     const void* src = inputs[i].raw_data();
-    if (staged) {
-      std::memcpy(input_staging_[i], src, inputs[i].nbytes());
+    const size_t bytes = inputs[i].nbytes();
+    // A caller's page-locked buffer (kiln/transfer_tensor.h) goes to the device as it is.
+    if (staged && bytes > 0 && !device.is_page_locked(src)) {
+      std::memcpy(input_staging_[i], src, bytes);
       src = input_staging_[i];
     }
-    KILN_RETURN_IF_ERROR(device.copy_to_device(input_address(i), src, inputs[i].nbytes(), stream_));
+    auto* dst = static_cast<uint8_t*>(input_address(i));
+    if (bytes > 0) KILN_RETURN_IF_ERROR(device.copy_to_device(dst, src, bytes, stream_));
+    // Rows past the caller's are zero: a padded batch computes on defined data.
+    if (bytes < state().inputs[i].nbytes) KILN_RETURN_IF_ERROR(device.fill(dst + bytes, 0, state().inputs[i].nbytes - bytes, stream_));
   }
   KILN_RETURN_IF_ERROR(device.record_event(events_[kAfterInputs], stream_));
   KILN_RETURN_IF_ERROR(enqueue());
@@ -130,9 +141,15 @@ Result<std::vector<Tensor>> ExecutionContext::run(const std::vector<Tensor>& inp
   outputs.reserve(state().outputs.size());
   for (size_t i = 0; i < state().outputs.size(); ++i) {
     const EngineTensor& e = state().outputs[i];
-    outputs.emplace_back(e.dtype, e.shape);
+    Shape shape = e.shape;
+    // Outputs batched like the inputs come back with the caller's rows only.
+    if (rows >= 0 && shape.rank() > 0 && !state().inputs.empty() && state().inputs[0].shape.rank() > 0 &&
+        shape[0] == state().inputs[0].shape[0] && rows < shape[0])
+      shape[0] = rows;
+    outputs.emplace_back(e.dtype, shape);
     void* dst = staged ? output_staging_[i] : outputs.back().raw_data();
-    KILN_RETURN_IF_ERROR(device.copy_to_host(dst, output_address(i), e.nbytes, stream_));
+    if (outputs.back().nbytes() > 0)
+      KILN_RETURN_IF_ERROR(device.copy_to_host(dst, output_address(i), outputs.back().nbytes(), stream_));
   }
   KILN_RETURN_IF_ERROR(device.record_event(events_[kAfterOutputs], stream_));
   KILN_RETURN_IF_ERROR(device.synchronize(stream_));

@@ -40,6 +40,10 @@ class ExecutionContext {
   // Host tensors in (engine input order, exact dtypes and shapes), host tensors out: staged
   // copies, enqueue, wait. timings (optional) gets the H2D / compute / D2H split.
   Result<std::vector<Tensor>> run(const std::vector<Tensor>& inputs, RunTimings* timings = nullptr);
+  // run() for a batch smaller than the profile's: every input has `rows` rows in dimension 0
+  // (at most the profile's), the rows after them are zero, and outputs whose dimension 0 is the
+  // profile's batch come back with `rows` rows. Pads without a padded host copy.
+  Result<std::vector<Tensor>> run_rows(const std::vector<Tensor>& inputs, int64_t rows, RunTimings* timings = nullptr);
   // Per-step device time in milliseconds, averaged over `iterations` runs of the step list
   // without graph capture (events between steps).
   Result<std::vector<double>> profile_steps(int iterations);
@@ -50,7 +54,7 @@ class ExecutionContext {
   const Engine::ProfileState& state() const { return engine_->profiles_[profile_]; }
   Status initialize(bool use_graph_capture);
   Status enqueue_steps();
-  Status check_inputs(const std::vector<Tensor>& inputs) const;
+  Status check_inputs(const std::vector<Tensor>& inputs, int64_t rows) const;
 
   std::shared_ptr<const Engine> engine_;
   size_t profile_ = 0;

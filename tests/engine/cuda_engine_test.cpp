@@ -3,6 +3,7 @@
 // where this build or machine has no GPU.
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <filesystem>
 #include <thread>
 
@@ -11,6 +12,7 @@
 #include "engine/graph_executor.h"
 #include "engine_test_graphs.h"
 #include "plan/plan_file.h"
+#include "kiln/transfer_tensor.h"
 #include "runtime/engine.h"
 #include "runtime/execution_context.h"
 
@@ -103,6 +105,42 @@ TEST(CudaEngine, ContextsRunConcurrentlyOnOneEngine) {
     });
   for (auto& th : threads) th.join();
   for (int t = 0; t < kThreads; ++t) EXPECT_LT(worst[t], 1e-2) << "thread " << t;
+}
+
+TEST(CudaEngine, PageLockedInputsAndSmallerBatchesMatchTheReference) {
+  SKIP_WITHOUT_GPU();
+  BuildOptions options;
+  options.backends = {"cuda"};
+  options.shapes["x"] = Shape{4, 3, 8, 8};
+  auto built = build_engine(small_cnn("N"), options);
+  ASSERT_TRUE(built.ok()) << built.status().to_string();
+  const std::string path = (std::filesystem::temp_directory_path() / ("kiln_cuda_rows_" + std::to_string(::getpid()))).string();
+  ASSERT_TRUE(plan::write_plan(path, built->header, built->weights).ok());
+  auto engine = runtime::Engine::load(path);
+  std::filesystem::remove(path);
+  ASSERT_TRUE(engine.ok()) << engine.status().to_string();
+  auto context = (*engine)->create_context(0);
+  ASSERT_TRUE(context.ok());
+  for (int64_t rows : {4, 3, 1}) {
+    const Tensor plain = engine_test::random_tensor(DType::kFloat32, Shape{rows, 3, 8, 8}, 70 + static_cast<uint32_t>(rows));
+    Tensor locked = allocate_transfer_tensor(DType::kFloat32, plain.shape());
+    std::memcpy(locked.raw_data(), plain.raw_data(), plain.nbytes());
+    EXPECT_TRUE((*engine)->device().is_page_locked(locked.raw_data()));
+    EXPECT_FALSE((*engine)->device().is_page_locked(plain.raw_data()));
+    auto executor = GraphExecutor::create(small_cnn("N"));
+    ASSERT_TRUE(executor.ok());
+    auto expected = (*executor)->run({{"x", plain}});
+    ASSERT_TRUE(expected.ok()) << expected.status().to_string();
+    for (const Tensor& x : {plain, locked}) {
+      auto got = (*context)->run_rows({x}, rows);
+      ASSERT_TRUE(got.ok()) << got.status().to_string();
+      for (size_t i = 0; i < expected->size(); ++i) {
+        EXPECT_EQ((*got)[i].shape(), (*expected)[i].shape());
+        EXPECT_LT(relative_error((*got)[i], (*expected)[i]), 1e-5)
+            << rows << " rows, " << (x.shares_buffer_with(locked) ? "page-locked" : "pageable") << ", output " << i;
+      }
+    }
+  }
 }
 
 TEST(CudaEngine, PlanForTheGpuIsRefusedOnTheHostBackendsList) {

@@ -9,6 +9,7 @@
 #include "engine/graph_executor.h"
 #include "engine_test_graphs.h"
 #include "plan/plan_file.h"
+#include "kiln/transfer_tensor.h"
 #include "runtime/engine.h"
 #include "runtime/execution_context.h"
 
@@ -190,6 +191,52 @@ TEST(PlanEngine, ProfilesShareWeightsAndEachRunsItsShapes) {
   }
   EXPECT_FALSE((*engine)->create_context(2).ok());
   std::filesystem::remove(path);
+}
+
+TEST(PlanEngine, AContextRunsASmallerBatchInItsProfileAndReturnsOnlyThoseRows) {
+  BuildOptions options = reference_options();
+  options.shapes["x"] = Shape{4, 3, 8, 8};
+  auto built = build_engine(small_cnn_any_batch(), options);
+  ASSERT_TRUE(built.ok()) << built.status().to_string();
+  const std::string path = temp_path("rows.plan");
+  ASSERT_TRUE(plan::write_plan(path, built->header, built->weights).ok());
+  auto engine = runtime::Engine::load(path);
+  std::filesystem::remove(path);
+  ASSERT_TRUE(engine.ok()) << engine.status().to_string();
+  auto context = (*engine)->create_context(0);
+  ASSERT_TRUE(context.ok());
+  // A full batch first, so the rows past the smaller batch hold another run's data.
+  ASSERT_TRUE((*context)->run({engine_test::random_tensor(DType::kFloat32, Shape{4, 3, 8, 8}, 51)}).ok());
+  for (int64_t rows : {3, 1, 4}) {
+    Tensor x = engine_test::random_tensor(DType::kFloat32, Shape{rows, 3, 8, 8}, 52 + static_cast<uint32_t>(rows));
+    auto executor = GraphExecutor::create(small_cnn_any_batch());
+    ASSERT_TRUE(executor.ok());
+    auto expected = (*executor)->run({{"x", x}});
+    ASSERT_TRUE(expected.ok()) << expected.status().to_string();
+    auto got = (*context)->run_rows({x}, rows);
+    ASSERT_TRUE(got.ok()) << got.status().to_string();
+    ASSERT_EQ(got->size(), expected->size());
+    for (size_t i = 0; i < got->size(); ++i) {
+      EXPECT_EQ((*got)[i].shape(), (*expected)[i].shape()) << "output " << i << " at " << rows << " rows";
+      EXPECT_LT(relative_error((*got)[i], (*expected)[i]), 1e-6) << "output " << i << " at " << rows << " rows";
+    }
+  }
+  auto too_many = (*context)->run_rows({engine_test::random_tensor(DType::kFloat32, Shape{5, 3, 8, 8}, 60)}, 5);
+  ASSERT_FALSE(too_many.ok());
+  EXPECT_NE(too_many.status().message().find("4x3x8x8"), std::string::npos) << too_many.status().to_string();
+  auto wrong_image = (*context)->run_rows({engine_test::random_tensor(DType::kFloat32, Shape{2, 3, 8, 9}, 61)}, 2);
+  ASSERT_FALSE(wrong_image.ok());
+  EXPECT_NE(wrong_image.status().message().find("2x3x8x8"), std::string::npos) << wrong_image.status().to_string();
+}
+
+TEST(TransferTensor, HasTheShapeAndDtypeAskedForAndIsWritable) {
+  Tensor t = allocate_transfer_tensor(DType::kFloat32, Shape{2, 3});
+  ASSERT_EQ(t.shape(), (Shape{2, 3}));
+  ASSERT_EQ(t.dtype(), DType::kFloat32);
+  for (int i = 0; i < 6; ++i) t.data<float>()[i] = static_cast<float>(i) * 0.5f;
+  EXPECT_EQ(t.data<float>()[5], 2.5f);
+  EXPECT_EQ(allocate_transfer_tensor(DType::kInt64, Shape{0}).numel(), 0);
+  EXPECT_TRUE(allocate_transfer_tensor(DType::kBytes, Shape{2}).defined());
 }
 
 std::string read_file(const std::string& path) {

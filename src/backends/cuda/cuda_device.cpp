@@ -48,6 +48,14 @@ class CudaDevice final : public backends::Device {
     return p;
   }
   void release_staging(void* ptr) const override { (void)cudaFreeHost(ptr); }
+  bool is_page_locked(const void* ptr) const override {
+    cudaPointerAttributes attributes{};
+    if (cudaPointerGetAttributes(&attributes, ptr) != cudaSuccess) {
+      (void)cudaGetLastError();  // an unknown pointer is pageable memory, not a sticky error
+      return false;
+    }
+    return attributes.type == cudaMemoryTypeHost;
+  }
 
   Status copy_to_device(void* dst, const void* src, size_t bytes, void* stream) const override {
     return cuda_status(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, as_stream(stream)), "copy to device");

@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "kiln/transfer_tensor.h"
+
 namespace kiln::serving {
 
 bool batch_compatible(const Tensor& a, const Tensor& b) {
@@ -31,7 +33,7 @@ Result<Tensor> concat_batch(const std::vector<const Tensor*>& parts, Tensor* reu
     return Tensor::from_strings(shape, std::move(values));
   }
   const bool reusable = reuse != nullptr && reuse->defined() && reuse->dtype() == first.dtype() && reuse->shape() == shape;
-  Tensor joined = reusable ? *reuse : Tensor(first.dtype(), shape);
+  Tensor joined = reusable ? *reuse : allocate_transfer_tensor(first.dtype(), shape);
   if (reuse != nullptr) *reuse = joined;
   auto* out = static_cast<unsigned char*>(joined.raw_data());
   for (const Tensor* part : parts) {

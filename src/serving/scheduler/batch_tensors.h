@@ -14,6 +14,8 @@ namespace kiln::serving {
 // batch), and *reuse becomes the result otherwise: a batch of ResNet-50 images is 38 MB, above
 // malloc's mmap threshold, so a fresh buffer per batch cost page faults on every byte (26 ms a
 // batch on the H200 host, more than the engine's run).
+// A new buffer is page-locked where a GPU exists (kiln/transfer_tensor.h): the engine copies it to
+// the device without its own staging copy.
 Result<Tensor> concat_batch(const std::vector<const Tensor*>& parts, Tensor* reuse = nullptr);
 
 // Slices rows [begin, begin + count) of dimension 0 into a new tensor.
