@@ -8,6 +8,8 @@
 #   KILN_SERVE_CONCURRENCY ("8 16") client counts; KILN_SERVE_DURATION (5) seconds per row;
 #   KILN_SERVE_PLAN_BATCHES (the plan's batch) the plan's profiles, e.g. 16,32,48,64: batches the
 #   dynamic batcher forms below a profile's size are padded up to it, so this shows what padding costs;
+#   KILN_SERVE_INSTANCES (2) execution contexts, in the server (instance_group count) and in the
+#   in-process anchor (kiln bench --threads) alike;
 #   KILN_SERVE_BERT_PROFILE=1 also profiles BERT-large FP16 at batch 128.
 set -uo pipefail
 bundle="$(cd "$1" && pwd)"
@@ -21,6 +23,7 @@ source "${repo_root}/scripts/gpu/nvidia-libs.sh"
 export PYTHONUNBUFFERED=1
 batch="${KILN_SERVE_BATCH:-64}"
 request_batch="${KILN_SERVE_REQUEST_BATCH:-16}"
+instances="${KILN_SERVE_INSTANCES:-2}"
 
 "${python}" "${repo_root}/bench/gpu/export_models.py" "${work}" resnet ${KILN_SERVE_BERT_PROFILE:+bert} > "${results}/export.log" 2>&1 ||
   { echo "EXPORT FAILED"; tail -20 "${results}/export.log"; exit 1; }
@@ -30,8 +33,8 @@ start=$SECONDS
 echo "built ResNet-50 FP16 batch ${KILN_SERVE_PLAN_BATCHES:-${batch}} in $((SECONDS - start)) s"
 "${python}" "${repo_root}/bench/server/bench_server.py" --kiln "${kiln}" --model "${work}/r50.plan" --input input \
   --dims 3,224,224 --request-batch "${request_batch}" --max-batch-size "${batch}" --preferred "${batch}" \
-  --queue-delay-us 4000 --kind KIND_GPU --instances 2 --client-processes 8 --concurrency ${KILN_SERVE_CONCURRENCY:-8 16} \
-  --anchor-batch "${batch}" --anchor-threads 2 --duration "${KILN_SERVE_DURATION:-5}" --json "${results}/serve.json" 2>&1 | tee "${results}/serve.txt"
+  --queue-delay-us 4000 --kind KIND_GPU --instances "${instances}" --client-processes 8 --concurrency ${KILN_SERVE_CONCURRENCY:-8 16} \
+  --anchor-batch "${batch}" --anchor-threads "${instances}" --duration "${KILN_SERVE_DURATION:-5}" --json "${results}/serve.json" 2>&1 | tee "${results}/serve.txt"
 
 if [[ -n "${KILN_SERVE_BERT_PROFILE:-}" ]]; then
   "${kiln}" build "${work}/bert_large.onnx" -o "${work}/bert_b128.plan" --fp16 --batch 128 > "${results}/build_bert.log" 2>&1 &&
