@@ -49,13 +49,31 @@ TEST(ConcatBatch, ReusesTheWorkersBufferForTheSameShape) {
   EXPECT_EQ(second->raw_data(), storage);
   expect_joined(*second, {&c, &d});
 
-  // Another shape gets its own buffer, which the worker keeps from then on.
+  // A larger batch gets its own buffer, which the worker keeps from then on.
   Tensor e = random_rows(rng, 4, 4);
   Result<Tensor> third = concat_batch({&c, &e}, &buffer);
   ASSERT_TRUE(third.ok());
   EXPECT_NE(third->raw_data(), storage);
   EXPECT_EQ(buffer.raw_data(), third->raw_data());
+  EXPECT_EQ(buffer.shape(), (Shape{5, 4}));
   expect_joined(*third, {&c, &e});
+
+  // A smaller batch is a view of the first rows of the larger buffer.
+  Tensor f = random_rows(rng, 1, 4), g = random_rows(rng, 2, 4);
+  Result<Tensor> fourth = concat_batch({&f, &g}, &buffer);
+  ASSERT_TRUE(fourth.ok());
+  EXPECT_EQ(fourth->raw_data(), third->raw_data());
+  EXPECT_EQ(fourth->shape(), (Shape{3, 4}));
+  EXPECT_EQ(buffer.shape(), (Shape{5, 4})) << "the buffer keeps its capacity";
+  expect_joined(*fourth, {&f, &g});
+
+  // Other trailing dims cannot use it.
+  Tensor h = random_rows(rng, 2, 3);
+  Result<Tensor> fifth = concat_batch({&h}, &buffer);
+  ASSERT_TRUE(fifth.ok());
+  EXPECT_EQ(fifth->shape(), (Shape{2, 3}));
+  EXPECT_EQ(buffer.shape(), (Shape{2, 3}));
+  expect_joined(*fifth, {&h});
 }
 
 TEST(ConcatBatch, DoesNotReuseABufferOfAnotherDtype) {

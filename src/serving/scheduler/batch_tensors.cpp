@@ -1,6 +1,7 @@
 #include "serving/scheduler/batch_tensors.h"
 
 #include <cstring>
+#include <memory>
 
 #include "kiln/transfer_tensor.h"
 
@@ -32,9 +33,14 @@ Result<Tensor> concat_batch(const std::vector<const Tensor*>& parts, Tensor* reu
     for (const Tensor* part : parts) values.insert(values.end(), part->strings().begin(), part->strings().end());
     return Tensor::from_strings(shape, std::move(values));
   }
-  const bool reusable = reuse != nullptr && reuse->defined() && reuse->dtype() == first.dtype() && reuse->shape() == shape;
-  Tensor joined = reusable ? *reuse : allocate_transfer_tensor(first.dtype(), shape);
-  if (reuse != nullptr) *reuse = joined;
+  // The buffer is kept at the largest batch seen: a smaller one is a view of its first rows, so
+  // batches of varying size do not allocate (page-locked allocations cost milliseconds and
+  // freeing one waits for the whole GPU).
+  const bool reusable = reuse != nullptr && reuse->defined() && batch_compatible(*reuse, first) && reuse->shape()[0] >= rows;
+  if (reuse != nullptr && !reusable) *reuse = allocate_transfer_tensor(first.dtype(), shape);
+  Tensor joined = reuse == nullptr ? Tensor(first.dtype(), shape)  // one-off: pageable is cheaper
+                  : reuse->shape() == shape ? *reuse
+                                            : Tensor::wrap(first.dtype(), shape, std::make_shared<Tensor>(*reuse), reuse->raw_data());
   auto* out = static_cast<unsigned char*>(joined.raw_data());
   for (const Tensor* part : parts) {
     if (part->nbytes() > 0) std::memcpy(out, part->raw_data(), part->nbytes());
