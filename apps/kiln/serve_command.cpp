@@ -63,6 +63,7 @@ struct ServeOptions {
   std::string api_key_file;
   std::string engine_cache;  // empty: <repository>/.kiln-cache
   bool no_engine_cache = false;
+  bool allow_client_shm = false;
 };
 
 constexpr const char* kDefaultEngineCache = ".kiln-cache";  // hidden: the repository scan skips it
@@ -91,6 +92,8 @@ Status run_server(const ServeOptions& options) {
       std::fprintf(stderr, "kiln serve: no GPU metrics: %s\n", gpus.status().message().c_str());
     }
   }
+  // Before the front ends, which use it, and destroyed after them.
+  serving::SharedMemoryRegistry shared_memory(options.allow_client_shm);
   std::unique_ptr<serve::GrpcFrontEnd> grpc;
   if (options.grpc_port != 0) {
     serve::GrpcOptions grpc_options;
@@ -101,6 +104,7 @@ Status run_server(const ServeOptions& options) {
     grpc_options.max_connection_age_grace_seconds = options.grpc_max_connection_age_grace_seconds;
     grpc_options.tls = options.tls;
     grpc_options.server_version = KILN_VERSION;
+    grpc_options.shared_memory = &shared_memory;
     KILN_ASSIGN_OR_RETURN(grpc, serve::GrpcFrontEnd::start(*server, metrics, api_key, grpc_options));
   }
   serve::HttpOptions http;
@@ -112,6 +116,7 @@ Status run_server(const ServeOptions& options) {
   http.io_threads = options.http_threads > 0 ? options.http_threads : default_http_threads();
   http.tls = options.tls;
   http.server_version = KILN_VERSION;
+  http.shared_memory = &shared_memory;
   // Returns after SIGINT/SIGTERM, once the accepted requests of both transports completed.
   Status status = serve::run_http_server(*server, metrics, api_key, http);
   server->shutdown();
@@ -169,6 +174,9 @@ Subcommand add_serve_command(CLI::App& parent) {
   app->add_option("--engine-cache", options->engine_cache,
                   "Directory keeping the engines built from ONNX models between starts (default: <model-repository>/.kiln-cache)");
   app->add_flag("--no-engine-cache", options->no_engine_cache, "Build every ONNX model's engine in memory on each load");
+  app->add_flag("--allow-client-shm", options->allow_client_shm,
+                "Let clients register POSIX shared-memory regions for inputs and outputs (KServe's system shared-memory "
+                "extension; off by default, as in Triton; registration needs the API key when one is set)");
   app->add_option("--api-key-file", options->api_key_file,
                   "File whose first line is the API key the repository endpoints require (default: $KILN_API_KEY)");
   return {app, [options, app] {

@@ -92,6 +92,7 @@ struct Context {
   ServeMetrics& metrics;
   const ApiKey& api_key;
   const GrpcOptions& options;
+  serving::SharedMemoryRegistry& shared_memory;
 };
 
 // One ModelStreamInfer call. Requests are decoded as they arrive and run concurrently; responses
@@ -117,7 +118,7 @@ class StreamInferReactor final : public grpc::ServerBidiReactor<inference::Model
     request->model_version = incoming_.model_version();
     // The stream's deadline bounds every request in it: none is run after the client gave up.
     request->client_deadline = client_deadline(call_, request->timestamps.received);
-    Status decoded = decode_model_infer_request(incoming_, *request);
+    Status decoded = decode_model_infer_request(incoming_, context_.shared_memory, *request);
     {
       std::lock_guard<std::mutex> lock(mutex_);
       ++in_flight_;
@@ -268,6 +269,37 @@ class InferenceService final : public inference::GRPCInferenceService::CallbackS
     return control(call, [this, name = request->model_name()] { return context_.server.unload_model(name); });
   }
 
+  grpc::ServerUnaryReactor* SystemSharedMemoryStatus(grpc::CallbackServerContext* call,
+                                                     const inference::SystemSharedMemoryStatusRequest* request,
+                                                     inference::SystemSharedMemoryStatusResponse* response) override {
+    Result<std::vector<serving::SharedMemoryRegionStatus>> regions = context_.shared_memory.status(request->name());
+    if (regions.ok()) {
+      for (const serving::SharedMemoryRegionStatus& region : *regions) {
+        auto& out = (*response->mutable_regions())[region.name];
+        out.set_name(region.name);
+        out.set_key(region.key);
+        out.set_offset(region.offset);
+        out.set_byte_size(region.byte_size);
+      }
+    }
+    return finish(call, to_grpc(regions.status()));
+  }
+
+  grpc::ServerUnaryReactor* SystemSharedMemoryRegister(grpc::CallbackServerContext* call,
+                                                       const inference::SystemSharedMemoryRegisterRequest* request,
+                                                       inference::SystemSharedMemoryRegisterResponse*) override {
+    if (!authorized(*call)) return finish(call, unauthenticated());
+    return finish(call, to_grpc(context_.shared_memory.register_region(request->name(), request->key(), request->offset(),
+                                                                       request->byte_size())));
+  }
+
+  grpc::ServerUnaryReactor* SystemSharedMemoryUnregister(grpc::CallbackServerContext* call,
+                                                         const inference::SystemSharedMemoryUnregisterRequest* request,
+                                                         inference::SystemSharedMemoryUnregisterResponse*) override {
+    if (!authorized(*call)) return finish(call, unauthenticated());
+    return finish(call, to_grpc(context_.shared_memory.unregister_region(request->name())));
+  }
+
   grpc::ServerUnaryReactor* ModelInfer(grpc::CallbackServerContext* call, const inference::ModelInferRequest* message,
                                        inference::ModelInferResponse* response) override {
     grpc::ServerUnaryReactor* reactor = call->DefaultReactor();
@@ -278,7 +310,7 @@ class InferenceService final : public inference::GRPCInferenceService::CallbackS
     request->client_deadline = client_deadline(*call, request->timestamps.received);
     // The call owns the message and gRPC reads it no more; decoding moves the raw contents out
     // of it instead of copying them.
-    if (Status status = decode_model_infer_request(const_cast<inference::ModelInferRequest&>(*message), *request); !status.ok()) {
+    if (Status status = decode_model_infer_request(const_cast<inference::ModelInferRequest&>(*message), context_.shared_memory, *request); !status.ok()) {
       reactor->Finish(to_grpc(status));
       return reactor;
     }
@@ -331,7 +363,7 @@ class InferenceService final : public inference::GRPCInferenceService::CallbackS
 class GrpcFrontEnd::Impl {
  public:
   Impl(serving::InferenceServer& server, ServeMetrics& metrics, const ApiKey& api_key, const GrpcOptions& options)
-      : api_key_(api_key), options_(options), service_(Context{server, metrics, api_key_, options_}) {}
+      : api_key_(api_key), options_(options), service_(Context{server, metrics, api_key_, options_, *options.shared_memory}) {}
 
   Status start() {
     std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();

@@ -14,6 +14,7 @@
 #include "serve_metrics.h"
 #include "serve_tls.h"
 #include "serving/inference_server.h"
+#include "serving/shared_memory.h"
 
 namespace kiln::cli::serve {
 
@@ -27,6 +28,8 @@ struct GrpcOptions {
   int max_connection_age_grace_seconds = 5;  // in-flight calls get this long to finish
   TlsFiles tls;
   std::string server_version;
+  // The system shared-memory regions clients registered (shared with the other front end); never null.
+  serving::SharedMemoryRegistry* shared_memory = nullptr;
 };
 
 class GrpcFrontEnd {

@@ -1,5 +1,6 @@
 #include "serve_grpc_codec.h"
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -93,6 +94,12 @@ ParameterValue parameter_value(const inference::InferParameter& p) {
   }
 }
 
+std::map<std::string, ParameterValue> parameter_map(const google::protobuf::Map<std::string, inference::InferParameter>& parameters) {
+  std::map<std::string, ParameterValue> out;
+  for (const auto& [key, value] : parameters) out[key] = parameter_value(value);
+  return out;
+}
+
 void set_duration(const serving::DurationStat& from, inference::StatisticDuration* to) {
   to->set_count(from.count);
   to->set_ns(from.ns);
@@ -100,20 +107,32 @@ void set_duration(const serving::DurationStat& from, inference::StatisticDuratio
 
 }  // namespace
 
-Status decode_model_infer_request(inference::ModelInferRequest& message, serving::InferenceRequest& request) {
+Status decode_model_infer_request(inference::ModelInferRequest& message, const serving::SharedMemoryRegistry& shared_memory,
+                                  serving::InferenceRequest& request) {
   request.id = message.id();
   for (const auto& [key, value] : message.parameters()) {
     KILN_RETURN_IF_ERROR(apply_request_parameter(key, parameter_value(value), request));
   }
-  const int raw_count = message.raw_input_contents_size();
-  if (raw_count != 0 && raw_count != message.inputs_size()) {
-    return invalid_argument("raw_input_contents has " + std::to_string(raw_count) + " entries but the request has " +
-                            std::to_string(message.inputs_size()) + " inputs: send every input raw, or none");
+  // Inputs in shared memory have no raw_input_contents entry: the others are numbered in order.
+  std::vector<std::optional<serving::SharedMemorySpan>> spans;
+  int in_message = 0;
+  for (int i = 0; i < message.inputs_size(); ++i) {
+    const inference::ModelInferRequest::InferInputTensor& input = message.inputs(i);
+    if (input.name().empty()) return invalid_argument("inputs[" + std::to_string(i) + "] has no name");
+    KILN_ASSIGN_OR_RETURN(std::optional<serving::SharedMemorySpan> span,
+                          shared_memory_span("input '" + input.name() + "'", parameter_map(input.parameters()), shared_memory));
+    if (!span) ++in_message;
+    spans.push_back(std::move(span));
   }
+  const int raw_count = message.raw_input_contents_size();
+  if (raw_count != 0 && raw_count != in_message) {
+    return invalid_argument("raw_input_contents has " + std::to_string(raw_count) + " entries but the request has " +
+                            std::to_string(in_message) + " inputs not in shared memory: send every such input raw, or none");
+  }
+  int raw_index = 0;
   for (int i = 0; i < message.inputs_size(); ++i) {
     const inference::ModelInferRequest::InferInputTensor& input = message.inputs(i);
     const std::string& name = input.name();
-    if (name.empty()) return invalid_argument("inputs[" + std::to_string(i) + "] has no name");
     const std::optional<DType> dtype = serving::dtype_from_wire_name(input.datatype());
     if (!dtype) {
       return invalid_argument("input '" + name + "': unknown datatype '" + input.datatype() +
@@ -127,6 +146,13 @@ Status decode_model_infer_request(inference::ModelInferRequest& message, serving
     const std::optional<uint64_t> count = element_count(dims);
     if (!count) return invalid_argument("input '" + name + "': shape has a negative size or its element count overflows");
     const Shape shape(dims);
+    if (spans[i]) {
+      if (has_typed_contents(input.contents())) return invalid_argument("input '" + name + "' has both contents and shared memory parameters");
+      KILN_ASSIGN_OR_RETURN(Tensor tensor, serving::shared_memory_tensor(name, *dtype, shape, *spans[i]));
+      request.inputs.push_back({name, std::move(tensor)});
+      continue;
+    }
+    const int raw = raw_index++;
     if (raw_count == 0) {
       KILN_ASSIGN_OR_RETURN(Tensor tensor, decode_typed(name, *dtype, shape, *count, input.contents()));
       request.inputs.push_back({name, std::move(tensor)});
@@ -137,7 +163,7 @@ Status decode_model_infer_request(inference::ModelInferRequest& message, serving
     }
     // Swapping the bytes out of the message is O(1): the tensor shares them, no copy.
     auto bytes = std::make_shared<std::string>();
-    bytes->swap(*message.mutable_raw_input_contents(i));
+    bytes->swap(*message.mutable_raw_input_contents(raw));
     uint64_t expected = 0;
     if (*dtype != DType::kBytes) {
       if (__builtin_mul_overflow(*count, static_cast<uint64_t>(dtype_size(*dtype)), &expected)) {
@@ -145,7 +171,7 @@ Status decode_model_infer_request(inference::ModelInferRequest& message, serving
       }
       if (static_cast<uint64_t>(bytes->size()) != expected) {
         return invalid_argument(describe(name, *dtype, shape) + " needs " + std::to_string(expected) + " bytes but raw_input_contents[" +
-                                std::to_string(i) + "] has " + std::to_string(bytes->size()) +
+                                std::to_string(raw) + "] has " + std::to_string(bytes->size()) +
                                 (bytes->size() < expected ? ": truncated contents" : ""));
       }
     }
@@ -155,7 +181,9 @@ Status decode_model_infer_request(inference::ModelInferRequest& message, serving
   }
   for (const auto& output : message.outputs()) {
     if (output.name().empty()) return invalid_argument("a requested output has no name");
-    request.outputs.push_back({output.name(), true});
+    KILN_ASSIGN_OR_RETURN(std::optional<serving::SharedMemorySpan> span,
+                          shared_memory_span("output '" + output.name() + "'", parameter_map(output.parameters()), shared_memory));
+    request.outputs.push_back({output.name(), true, std::move(span)});
   }
   return {};
 }
@@ -169,6 +197,16 @@ void encode_model_infer_response(const serving::InferenceResponse& response, inf
     tensor->set_name(output.name);
     tensor->set_datatype(std::string(serving::wire_name(output.tensor.dtype())));
     for (int64_t d : output.tensor.shape().dims()) tensor->add_shape(d);
+    const serving::RequestedOutput* requested = requested_output(response, output.name);
+    if (requested != nullptr && requested->shared_memory) {
+      // The server copied it into the client's region (InferenceServer::infer): no raw_output_contents entry.
+      auto& parameters = *tensor->mutable_parameters();
+      parameters["shared_memory_region"].set_string_param(requested->shared_memory->ref.region);
+      parameters["shared_memory_byte_size"].set_int64_param(static_cast<int64_t>(output.tensor.nbytes()));
+      if (requested->shared_memory->ref.offset != 0)
+        parameters["shared_memory_offset"].set_int64_param(static_cast<int64_t>(requested->shared_memory->ref.offset));
+      continue;
+    }
     append_binary_tensor(output.tensor, *message.add_raw_output_contents());
   }
 }

@@ -14,7 +14,9 @@ namespace kiln::cli::serve {
 // Fills `request` (id, inputs, outputs, parameters; the caller sets model name and version).
 // Raw input contents are moved out of `message`, not copied, and the tensors own them, so the
 // message may be reused or destroyed right after this returns.
-Status decode_model_infer_request(inference::ModelInferRequest& message, serving::InferenceRequest& request);
+// Inputs and outputs with shared-memory parameters are resolved in `shared_memory`.
+Status decode_model_infer_request(inference::ModelInferRequest& message, const serving::SharedMemoryRegistry& shared_memory,
+                                  serving::InferenceRequest& request);
 
 // Outputs always travel as raw_output_contents, one per output in order, as Triton answers.
 void encode_model_infer_response(const serving::InferenceResponse& response, inference::ModelInferResponse& message);

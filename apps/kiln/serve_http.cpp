@@ -308,6 +308,9 @@ class HttpFrontEnd {
       if (parts[2] == "ready") return send_now(request, server_.ready() ? kHttpOk : kHttpBadRequest, "");
     }
     if (parts[1] == "repository") return route_repository(request, parts, is_post);
+    if (parts[1] == "systemsharedmemory") return route_shared_memory(request, parts, is_get, is_post);
+    if (parts[1] == "cudasharedmemory")
+      return reply_status(request, unimplemented("CUDA shared memory is not supported by kiln serve yet; use system shared memory"));
     if (parts[1] == "models") {
       if (parts.size() == 3 && parts[2] == "stats") return reply_statistics(request, "", "");
       if (parts.size() < 3) return send_now(request, kHttpNotFound, encode_error("unknown path " + path));
@@ -406,6 +409,36 @@ class HttpFrontEnd {
     send_now(request, kHttpNotFound, encode_error("unknown repository request"));
   }
 
+  // v2/systemsharedmemory[/region/{name}]/status|register|unregister (KServe's shared-memory extension).
+  void route_shared_memory(evhttp_request* request, const std::vector<std::string>& parts, bool is_get, bool is_post) {
+    const bool with_region = parts.size() == 5 && parts[2] == "region";
+    if (!with_region && parts.size() != 3) return send_now(request, kHttpNotFound, encode_error("unknown shared memory request"));
+    const std::string region = with_region ? parts[3] : "";
+    const std::string& action = parts.back();
+    serving::SharedMemoryRegistry& registry = *options_.shared_memory;
+    if (action == "status") {
+      if (!is_get) return send_now(request, kHttpMethodNotAllowed, encode_error("shared memory status uses GET"));
+      Result<std::vector<serving::SharedMemoryRegionStatus>> regions = registry.status(region);
+      return regions.ok() ? send_now(request, kHttpOk, encode_shared_memory_status(*regions)) : reply_status(request, regions.status());
+    }
+    if (action != "register" && action != "unregister") return send_now(request, kHttpNotFound, encode_error("unknown shared memory request"));
+    if (!is_post) return send_now(request, kHttpMethodNotAllowed, encode_error("shared memory " + action + " uses POST"));
+    const char* authorization = evhttp_find_header(evhttp_request_get_input_headers(request), kAuthorizationHeader);
+    if (!api_key_.accepts(authorization ? authorization : "")) {
+      evhttp_add_header(evhttp_request_get_output_headers(request), "WWW-Authenticate", "Bearer");
+      return send_now(request, kHttpUnauthorized, encode_error(kUnauthenticatedMessage));
+    }
+    if (action == "unregister") {
+      Status status = registry.unregister_region(region);
+      return status.ok() ? send_now(request, kHttpOk, "") : reply_status(request, status);
+    }
+    if (!with_region) return send_now(request, kHttpNotFound, encode_error("register needs a region: v2/systemsharedmemory/region/NAME/register"));
+    Result<serving::SharedMemoryRegionStatus> wanted = decode_shared_memory_register(body_of(request));
+    if (!wanted.ok()) return reply_status(request, wanted.status());
+    Status status = registry.register_region(region, wanted->key, wanted->offset, wanted->byte_size);
+    return status.ok() ? send_now(request, kHttpOk, "") : reply_status(request, status);
+  }
+
   void reply_statistics(evhttp_request* request, const std::string& model, const std::string& version) {
     Result<std::vector<serving::VersionStatistics>> stats = server_.statistics(model, version);
     stats.ok() ? send_now(request, kHttpOk, encode_statistics(*stats)) : reply_status(request, stats.status());
@@ -425,7 +458,7 @@ class HttpFrontEnd {
       body.json_length = *length;
     }
     bool binary_by_default = false;
-    if (Status status = decode_infer_request(body, *inference, binary_by_default); !status.ok()) return reply_status(request, status);
+    if (Status status = decode_infer_request(body, *options_.shared_memory, *inference, binary_by_default); !status.ok()) return reply_status(request, status);
     metrics_.request_started(model, version);
     inference->on_complete = [this, loop = current_loop_, request, binary_by_default, model, version](serving::InferenceResponse&& response) {
       response.timestamps.sent = serving::Clock::now();

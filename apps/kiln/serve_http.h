@@ -14,6 +14,7 @@
 #include "serve_metrics.h"
 #include "serve_tls.h"
 #include "serving/inference_server.h"
+#include "serving/shared_memory.h"
 
 namespace kiln::cli::serve {
 
@@ -27,6 +28,8 @@ struct HttpOptions {
   int io_threads = 2;  // event loops reading and answering connections (>= 1)
   TlsFiles tls;  // enabled: both listeners (API and metrics) speak HTTPS only
   std::string server_version;
+  // The system shared-memory regions clients registered (shared with the other front end); never null.
+  serving::SharedMemoryRegistry* shared_memory = nullptr;
 };
 
 // Serves until SIGINT or SIGTERM, then stops accepting inference, completes the accepted

@@ -9,7 +9,9 @@
 
 #include <cmath>
 #include <limits>
+#include <map>
 #include <optional>
+#include <variant>
 
 #include "kiln/float_types.h"
 #include "serve_protocol.h"
@@ -143,9 +145,26 @@ Result<rapidjson::Document> parse_body(std::string_view body) {
   return doc;
 }
 
+// A "parameters" object's scalar members as protocol values (others are ignored, as the protocol allows).
+std::map<std::string, ParameterValue> json_parameters(const Value& owner) {
+  std::map<std::string, ParameterValue> out;
+  auto params = owner.FindMember("parameters");
+  if (params == owner.MemberEnd() || !params->value.IsObject()) return out;
+  for (const auto& p : params->value.GetObject()) {
+    const std::string key(p.name.GetString(), p.name.GetStringLength());
+    if (p.value.IsBool()) out[key] = p.value.GetBool();
+    else if (p.value.IsUint64()) out[key] = p.value.GetUint64();
+    else if (p.value.IsInt64()) out[key] = p.value.GetInt64();
+    else if (p.value.IsNumber()) out[key] = p.value.GetDouble();
+    else if (p.value.IsString()) out[key] = std::string(p.value.GetString(), p.value.GetStringLength());
+  }
+  return out;
+}
+
 }  // namespace
 
-Status decode_infer_request(const InferBody& body, serving::InferenceRequest& request, bool& binary_outputs_by_default) {
+Status decode_infer_request(const InferBody& body, const serving::SharedMemoryRegistry& shared_memory,
+                            serving::InferenceRequest& request, bool& binary_outputs_by_default) {
   binary_outputs_by_default = false;
   KILN_ASSIGN_OR_RETURN(rapidjson::Document doc, parse_body(std::string_view(*body.bytes).substr(0, body.json_length)));
   size_t binary_offset = body.json_length;
@@ -154,18 +173,9 @@ Status decode_infer_request(const InferBody& body, serving::InferenceRequest& re
     if (!id->value.IsString()) return invalid_argument("'id' must be a string");
     request.id = id->value.GetString();
   }
-  if (auto params = doc.FindMember("parameters"); params != doc.MemberEnd() && params->value.IsObject()) {
-    for (const auto& p : params->value.GetObject()) {
-      const std::string key = p.name.GetString();
-      if (key == "binary_data_output" && p.value.IsBool()) binary_outputs_by_default = p.value.GetBool();
-      std::optional<ParameterValue> value;
-      if (p.value.IsBool()) value = p.value.GetBool();
-      else if (p.value.IsUint64()) value = p.value.GetUint64();
-      else if (p.value.IsInt64()) value = p.value.GetInt64();
-      else if (p.value.IsNumber()) value = p.value.GetDouble();
-      else if (p.value.IsString()) value = std::string(p.value.GetString(), p.value.GetStringLength());
-      if (value) KILN_RETURN_IF_ERROR(apply_request_parameter(key, *value, request));
-    }
+  for (const auto& [key, value] : json_parameters(doc)) {
+    if (key == "binary_data_output" && std::holds_alternative<bool>(value)) binary_outputs_by_default = std::get<bool>(value);
+    KILN_RETURN_IF_ERROR(apply_request_parameter(key, value, request));
   }
   auto inputs = doc.FindMember("inputs");
   if (inputs == doc.MemberEnd() || !inputs->value.IsArray()) return invalid_argument("'inputs' must be an array");
@@ -192,6 +202,14 @@ Status decode_infer_request(const InferBody& body, serving::InferenceRequest& re
     for (const Value& d : shape->value.GetArray()) {
       if (!d.IsInt64() || d.GetInt64() < 0) return invalid_argument("input '" + input_name + "': 'shape' has a size that is not a non-negative integer");
       dims.push_back(d.GetInt64());
+    }
+    KILN_ASSIGN_OR_RETURN(std::optional<serving::SharedMemorySpan> span,
+                          shared_memory_span("input '" + input_name + "'", json_parameters(input), shared_memory));
+    if (span) {
+      if (input.HasMember("data")) return invalid_argument("input '" + input_name + "' has both 'data' and shared memory parameters");
+      KILN_ASSIGN_OR_RETURN(Tensor tensor, serving::shared_memory_tensor(input_name, *dtype, Shape(dims), *span));
+      request.inputs.push_back({input_name, std::move(tensor)});
+      continue;
     }
     if (auto params = input.FindMember("parameters"); params != input.MemberEnd() && params->value.IsObject() &&
                                                      params->value.HasMember("binary_data_size")) {
@@ -221,7 +239,10 @@ Status decode_infer_request(const InferBody& body, serving::InferenceRequest& re
           binary = flag->value.GetBool();
         }
       }
-      request.outputs.push_back({output["name"].GetString(), binary});
+      const std::string output_name = output["name"].GetString();
+      KILN_ASSIGN_OR_RETURN(std::optional<serving::SharedMemorySpan> span,
+                            shared_memory_span("output '" + output_name + "'", json_parameters(output), shared_memory));
+      request.outputs.push_back({output_name, binary, std::move(span)});
     }
   }
   if (binary_offset != body.bytes->size()) {
@@ -233,10 +254,8 @@ Status decode_infer_request(const InferBody& body, serving::InferenceRequest& re
 
 EncodedInferResponse encode_infer_response(const serving::InferenceResponse& response, bool binary_by_default) {
   auto is_binary = [&](const std::string& name) {
-    for (const serving::RequestedOutput& r : response.requested) {
-      if (r.name == name) return r.binary;
-    }
-    return binary_by_default;
+    const serving::RequestedOutput* r = requested_output(response, name);
+    return r != nullptr ? r->binary : binary_by_default;
   };
   std::string binary;
   rapidjson::StringBuffer buffer;
@@ -252,7 +271,21 @@ EncodedInferResponse encode_infer_response(const serving::InferenceResponse& res
     write_json_string(w, "name", output.name);
     write_json_string(w, "datatype", std::string(serving::wire_name(output.tensor.dtype())));
     write_shape(w, output.tensor.shape().dims());
-    if (is_binary(output.name)) {
+    const serving::RequestedOutput* requested = requested_output(response, output.name);
+    if (requested != nullptr && requested->shared_memory) {
+      // The server copied the bytes into the client's region (InferenceServer::infer): say where.
+      const serving::SharedMemoryRef& ref = requested->shared_memory->ref;
+      w.Key("parameters");
+      w.StartObject();
+      write_json_string(w, "shared_memory_region", ref.region);
+      w.Key("shared_memory_byte_size");
+      w.Uint64(output.tensor.nbytes());
+      if (ref.offset != 0) {
+        w.Key("shared_memory_offset");
+        w.Uint64(ref.offset);
+      }
+      w.EndObject();
+    } else if (is_binary(output.name)) {
       w.Key("parameters");
       w.StartObject();
       w.Key("binary_data_size");
@@ -413,6 +446,41 @@ Result<bool> decode_index_ready_flag(std::string_view body) {
   if (ready == doc.MemberEnd()) return false;
   if (!ready->value.IsBool()) return invalid_argument("'ready' must be a boolean");
   return ready->value.GetBool();
+}
+
+Result<serving::SharedMemoryRegionStatus> decode_shared_memory_register(std::string_view body) {
+  KILN_ASSIGN_OR_RETURN(rapidjson::Document doc, parse_body(body));
+  if (!doc.IsObject()) return invalid_argument("the shared memory register request must be a JSON object");
+  serving::SharedMemoryRegionStatus region;
+  auto key = doc.FindMember("key");
+  if (key == doc.MemberEnd() || !key->value.IsString()) return invalid_argument("the register request needs a string 'key'");
+  region.key = std::string(key->value.GetString(), key->value.GetStringLength());
+  auto size = doc.FindMember("byte_size");
+  if (size == doc.MemberEnd() || !size->value.IsUint64()) return invalid_argument("the register request needs a non-negative integer 'byte_size'");
+  region.byte_size = size->value.GetUint64();
+  if (auto offset = doc.FindMember("offset"); offset != doc.MemberEnd()) {
+    if (!offset->value.IsUint64()) return invalid_argument("'offset' must be a non-negative integer");
+    region.offset = offset->value.GetUint64();
+  }
+  return region;
+}
+
+std::string encode_shared_memory_status(const std::vector<serving::SharedMemoryRegionStatus>& regions) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter w(buffer);
+  w.StartArray();
+  for (const serving::SharedMemoryRegionStatus& region : regions) {
+    w.StartObject();
+    write_json_string(w, "name", region.name);
+    write_json_string(w, "key", region.key);
+    w.Key("offset");
+    w.Uint64(region.offset);
+    w.Key("byte_size");
+    w.Uint64(region.byte_size);
+    w.EndObject();
+  }
+  w.EndArray();
+  return buffer.GetString();
 }
 
 }  // namespace kiln::cli::serve

@@ -19,7 +19,9 @@ namespace kiln::cli::serve {
 // Fills request->id, inputs, outputs and parameters from an infer request body. Inputs with
 // parameters.binary_data_size read their bytes from the binary part of the body, in order.
 // binary_outputs_by_default: the request-level binary_data_output parameter.
-Status decode_infer_request(const InferBody& body, serving::InferenceRequest& request, bool& binary_outputs_by_default);
+// Inputs and outputs with shared-memory parameters are resolved in `shared_memory`.
+Status decode_infer_request(const InferBody& body, const serving::SharedMemoryRegistry& shared_memory,
+                            serving::InferenceRequest& request, bool& binary_outputs_by_default);
 
 struct EncodedInferResponse {
   std::string body;
@@ -37,5 +39,9 @@ std::string encode_statistics(const std::vector<serving::VersionStatistics>& sta
 Result<Tensor> decode_json_tensor(const std::string& name, DType dtype, const Shape& shape, const rapidjson::Value& data);
 // {"ready": true} in a repository index request; false when absent.
 Result<bool> decode_index_ready_flag(std::string_view body);
+// The body of v2/systemsharedmemory/region/NAME/register: {"key", "offset", "byte_size"} (name unset).
+Result<serving::SharedMemoryRegionStatus> decode_shared_memory_register(std::string_view body);
+// The status endpoint's answer: [{"name", "key", "offset", "byte_size"}, ...].
+std::string encode_shared_memory_status(const std::vector<serving::SharedMemoryRegionStatus>& regions);
 
 }  // namespace kiln::cli::serve

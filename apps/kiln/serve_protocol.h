@@ -6,17 +6,20 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
+#include <optional>
 #include <string>
 #include <variant>
 
 #include "kiln/status.h"
 #include "serving/inference.h"
+#include "serving/shared_memory.h"
 
 namespace kiln::cli::serve {
 
 inline constexpr const char* kServerName = "kiln";
-inline constexpr std::array<const char*, 4> kServerExtensions = {"binary_tensor_data", "model_configuration",
-                                                                 "model_repository", "statistics"};
+inline constexpr std::array<const char*, 5> kServerExtensions = {"binary_tensor_data", "model_configuration", "model_repository",
+                                                                 "statistics", "system_shared_memory"};
 
 using ParameterValue = std::variant<bool, int64_t, uint64_t, double, std::string>;
 
@@ -24,5 +27,16 @@ using ParameterValue = std::variant<bool, int64_t, uint64_t, double, std::string
 // INVALID_ARGUMENT naming the parameter); string values of other keys pass through to
 // request.parameters; anything else is ignored, as the protocol allows.
 Status apply_request_parameter(const std::string& key, const ParameterValue& value, serving::InferenceRequest& request);
+
+// A tensor's shared-memory parameters (shared_memory_region, shared_memory_byte_size and the
+// optional shared_memory_offset), resolved in `registry`; nullopt when the tensor has none.
+// `tensor` names it in errors ("input 'x'").
+// Only one of region and byte size, a wrong type, an unknown region or a span past its end is an
+// error naming the tensor.
+Result<std::optional<serving::SharedMemorySpan>> shared_memory_span(const std::string& tensor,
+                                                                     const std::map<std::string, ParameterValue>& parameters,
+                                                                     const serving::SharedMemoryRegistry& registry);
+// The requested output `name` of a response, or nullptr.
+const serving::RequestedOutput* requested_output(const serving::InferenceResponse& response, const std::string& name);
 
 }  // namespace kiln::cli::serve

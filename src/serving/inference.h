@@ -11,11 +11,13 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "kiln/status.h"
 #include "kiln/tensor.h"
+#include "serving/shared_memory.h"
 
 namespace kiln::serving {
 
@@ -38,6 +40,8 @@ struct NamedTensor {
 struct RequestedOutput {
   std::string name;
   bool binary = false;  // KServe binary tensor extension: the front end decides the encoding
+  // Shared-memory extension: the front end copies the output here and sends no data.
+  std::optional<SharedMemorySpan> shared_memory;
 };
 
 struct InferenceResponse;

@@ -23,6 +23,23 @@ void fail_request(std::unique_ptr<InferenceRequest> request, Status status) {
   if (request->on_complete) request->on_complete(std::move(response));
 }
 
+// Outputs the client asked for in shared memory are copied into its regions when the inference
+// succeeded; an output too large for its region turns the response into that error.
+void deliver_to_shared_memory(InferenceRequest& request) {
+  const bool any = std::any_of(request.outputs.begin(), request.outputs.end(),
+                               [](const RequestedOutput& o) { return o.shared_memory.has_value(); });
+  if (!any) return;
+  request.on_complete = [inner = std::move(request.on_complete)](InferenceResponse&& response) {
+    for (const NamedTensor& output : response.outputs) {
+      if (!response.status.ok()) break;
+      for (const RequestedOutput& requested : response.requested)
+        if (requested.name == output.name && requested.shared_memory)
+          response.status = write_shared_memory_output(output.name, output.tensor, *requested.shared_memory);
+    }
+    if (inner) inner(std::move(response));
+  };
+}
+
 std::string shape_text(const std::vector<int64_t>& dims) {
   std::string text = "[";
   for (size_t i = 0; i < dims.size(); ++i) text += (i ? "," : "") + std::to_string(dims[i]);
@@ -252,6 +269,7 @@ void InferenceServer::infer(std::unique_ptr<InferenceRequest> request) {
     return fail_request(std::move(request), status);
   }
   request->model_version = std::to_string((*version)->version);
+  deliver_to_shared_memory(*request);
   (*version)->scheduler->enqueue(std::move(request));
 }
 

@@ -1,0 +1,113 @@
+#include "serving/shared_memory.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace kiln::serving {
+namespace {
+
+std::string describe(const SharedMemoryRef& ref) {
+  return "shared memory region '" + ref.region + "' (offset " + std::to_string(ref.offset) + ", " +
+         std::to_string(ref.byte_size) + " bytes)";
+}
+
+// A key names an object in the shared-memory namespace, never a path: "/name" with no other '/'.
+bool valid_key(const std::string& key) {
+  return key.size() > 1 && key.size() < 256 && key[0] == '/' && key.find('/', 1) == std::string::npos;
+}
+
+}  // namespace
+
+Status SharedMemoryRegistry::register_region(const std::string& name, const std::string& key, uint64_t offset, uint64_t byte_size) {
+  if (!allowed_)
+    return unavailable("client shared memory is off on this server (start kiln serve with --allow-client-shm)");
+  if (name.empty()) return invalid_argument("a shared memory region needs a name");
+  if (!valid_key(key))
+    return invalid_argument("shared memory key '" + key + "' must be a POSIX shared-memory name: '/' and then no other '/'");
+  if (byte_size == 0) return invalid_argument("shared memory region '" + name + "': byte_size must be positive");
+  uint64_t end = 0;
+  if (__builtin_add_overflow(offset, byte_size, &end)) return invalid_argument("shared memory region '" + name + "': offset + byte_size overflows");
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (regions_.count(name)) return invalid_argument("shared memory region '" + name + "' is already registered");
+  }
+  const int fd = ::shm_open(key.c_str(), O_RDWR, 0);
+  if (fd < 0) return not_found("shared memory key '" + key + "' cannot be opened: " + std::strerror(errno));
+  struct stat info {};
+  if (::fstat(fd, &info) != 0 || static_cast<uint64_t>(info.st_size) < end) {
+    const int64_t size = info.st_size;
+    ::close(fd);
+    return invalid_argument("shared memory key '" + key + "' holds " + std::to_string(size) + " bytes, less than offset " +
+                            std::to_string(offset) + " + byte_size " + std::to_string(byte_size));
+  }
+  void* base = ::mmap(nullptr, end, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  ::close(fd);
+  if (base == MAP_FAILED) return internal_error("shared memory key '" + key + "' cannot be mapped: " + std::strerror(errno));
+  Region region;
+  region.status = {name, key, offset, byte_size};
+  region.mapping = std::shared_ptr<void>(base, [end](void* p) { ::munmap(p, end); });
+  region.data = static_cast<unsigned char*>(base) + offset;
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!regions_.emplace(name, std::move(region)).second)
+    return invalid_argument("shared memory region '" + name + "' is already registered");
+  return {};
+}
+
+Status SharedMemoryRegistry::unregister_region(const std::string& name) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (name.empty()) {
+    regions_.clear();
+    return {};
+  }
+  // Unregistering an unknown region succeeds, as Triton answers: the client's intent holds.
+  regions_.erase(name);
+  return {};
+}
+
+Result<std::vector<SharedMemoryRegionStatus>> SharedMemoryRegistry::status(const std::string& name) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<SharedMemoryRegionStatus> out;
+  if (!name.empty()) {
+    auto it = regions_.find(name);
+    if (it == regions_.end()) return not_found("shared memory region '" + name + "' is not registered");
+    out.push_back(it->second.status);
+    return out;
+  }
+  for (const auto& [_, region] : regions_) out.push_back(region.status);
+  return out;
+}
+
+Result<SharedMemorySpan> SharedMemoryRegistry::resolve(const SharedMemoryRef& ref) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = regions_.find(ref.region);
+  if (it == regions_.end()) return not_found("shared memory region '" + ref.region + "' is not registered");
+  const Region& region = it->second;
+  uint64_t end = 0;
+  if (__builtin_add_overflow(ref.offset, ref.byte_size, &end) || end > region.status.byte_size)
+    return invalid_argument(describe(ref) + " reaches past the region's " + std::to_string(region.status.byte_size) + " bytes");
+  return SharedMemorySpan{ref, region.mapping, region.data + ref.offset};
+}
+
+Result<Tensor> shared_memory_tensor(const std::string& input, DType dtype, const Shape& shape, const SharedMemorySpan& span) {
+  if (dtype == DType::kBytes) return unimplemented("input '" + input + "': BYTES inputs cannot come from shared memory yet");
+  const uint64_t expected = static_cast<uint64_t>(shape.numel()) * dtype_size(dtype);
+  if (span.ref.byte_size != expected)
+    return invalid_argument("input '" + input + "' of shape " + shape.to_string() + " needs " + std::to_string(expected) +
+                            " bytes but shared_memory_byte_size is " + std::to_string(span.ref.byte_size));
+  return Tensor::wrap(dtype, shape, span.mapping, span.data);
+}
+
+Status write_shared_memory_output(const std::string& output, const Tensor& tensor, const SharedMemorySpan& span) {
+  if (tensor.dtype() == DType::kBytes) return unimplemented("output '" + output + "': BYTES outputs cannot go to shared memory yet");
+  if (tensor.nbytes() > span.ref.byte_size)
+    return invalid_argument("output '" + output + "' has " + std::to_string(tensor.nbytes()) + " bytes, more than the " +
+                            std::to_string(span.ref.byte_size) + " of " + describe(span.ref));
+  if (tensor.nbytes() > 0) std::memcpy(span.data, tensor.raw_data(), tensor.nbytes());
+  return {};
+}
+
+}  // namespace kiln::serving
