@@ -10,6 +10,8 @@
 #   dynamic batcher forms below a profile's size are padded up to it, so this shows what padding costs;
 #   KILN_SERVE_INSTANCES (2) execution contexts, in the server (instance_group count) and in the
 #   in-process anchor (kiln bench --threads) alike;
+#   KILN_SERVE_TRANSPORTS (gRPC,HTTP,gRPC+shm,HTTP+shm) the client paths; +shm puts inputs in system
+#   shared memory (KServe's extension, as perf_analyzer --shared-memory system);
 #   KILN_SERVE_BERT_PROFILE=1 also profiles BERT-large FP16 at batch 128.
 set -uo pipefail
 bundle="$(cd "$1" && pwd)"
@@ -33,7 +35,7 @@ start=$SECONDS
 echo "built ResNet-50 FP16 batch ${KILN_SERVE_PLAN_BATCHES:-${batch}} in $((SECONDS - start)) s"
 "${python}" "${repo_root}/bench/server/bench_server.py" --kiln "${kiln}" --model "${work}/r50.plan" --input input \
   --dims 3,224,224 --request-batch "${request_batch}" --max-batch-size "${batch}" --preferred "${batch}" \
-  --queue-delay-us 4000 --kind KIND_GPU --instances "${instances}" --client-processes 8 --concurrency ${KILN_SERVE_CONCURRENCY:-8 16} \
+  --queue-delay-us 4000 --kind KIND_GPU --instances "${instances}" --client-processes 8 --transports "${KILN_SERVE_TRANSPORTS:-gRPC,HTTP,gRPC+shm,HTTP+shm}" --concurrency ${KILN_SERVE_CONCURRENCY:-8 16} \
   --anchor-batch "${batch}" --anchor-threads "${instances}" --duration "${KILN_SERVE_DURATION:-5}" --json "${results}/serve.json" 2>&1 | tee "${results}/serve.txt"
 
 if [[ -n "${KILN_SERVE_BERT_PROFILE:-}" ]]; then

@@ -3,7 +3,8 @@
 
 Starts `kiln serve` on a one-model repository and measures requests/s and latency percentiles
 over gRPC (ModelInfer with raw_input_contents, python3-grpcio) and HTTP (KServe v2 binary tensor
-extension, keep-alive http.client) at a few client concurrencies. The anchor is `kiln bench` on
+extension, keep-alive http.client), and with --transports gRPC+shm,HTTP+shm the same with inputs
+in system shared memory, at a few client concurrencies. The anchor is `kiln bench` on
 the same model file, at the request's batch size, with as many threads as there are clients,
 in the same run: throughput is reported as served / in-process at the same concurrency, and
 the overhead columns (concurrency 1) are the served latency minus the in-process latency at the
@@ -69,11 +70,11 @@ def percentile(values, p):
     return float(np.percentile(np.array(values), p)) if values else float("nan")
 
 
-def grpc_call(port, tensor, input_name, stubs_dir):
+def grpc_call(ports, tensor, input_name, stubs_dir):
     import grpc
     sys.path.insert(0, stubs_dir)
     import grpc_service_pb2 as pb
-    channel = grpc.insecure_channel(f"{HOST}:{port}", options=[("grpc.max_receive_message_length", -1),
+    channel = grpc.insecure_channel(f"{HOST}:{ports['gRPC']}", options=[("grpc.max_receive_message_length", -1),
                                                               ("grpc.max_send_message_length", -1)])
     # The request is serialised once, as perf_analyzer prepares its inputs once: the clients then
     # measure the server, not protobuf encoding 10 MB in Python on every call.
@@ -89,13 +90,13 @@ def grpc_call(port, tensor, input_name, stubs_dir):
     return call
 
 
-def http_call(port, tensor, input_name, _stubs_dir):
+def http_call(ports, tensor, input_name, _stubs_dir):
     header = json.dumps({"inputs": [{"name": input_name, "datatype": "FP32", "shape": list(tensor.shape),
                                      "parameters": {"binary_data_size": tensor.nbytes}}],
                          "parameters": {"binary_data_output": True}}).encode()
     body = header + tensor.tobytes()
     headers = {"Content-Type": "application/octet-stream", "Inference-Header-Content-Length": str(len(header))}
-    connection = http.client.HTTPConnection(HOST, port, timeout=60)
+    connection = http.client.HTTPConnection(HOST, ports["HTTP"], timeout=60)
 
     def call():
         connection.request("POST", f"/v2/models/{MODEL}/infer", body=body, headers=headers)
@@ -105,10 +106,70 @@ def http_call(port, tensor, input_name, _stubs_dir):
     return call
 
 
-TRANSPORTS = {"gRPC": grpc_call, "HTTP": http_call}
+def shared_input(ports, tensor):
+    """A POSIX shared-memory object holding `tensor`, registered with the server over HTTP (KServe's
+    system shared-memory extension, as perf_analyzer --shared-memory system): the request then
+    carries only the region's name. Returns (parameters for the input, close())."""
+    from multiprocessing import shared_memory
+    block = shared_memory.SharedMemory(create=True, size=tensor.nbytes)
+    block.buf[:tensor.nbytes] = tensor.tobytes()
+    region = f"bench-{os.getpid()}-{threading.get_ident()}"
+    key = "/" + block.name.lstrip("/")
+
+    def post(path, body=None):
+        request = urllib.request.Request(f"http://{HOST}:{ports['HTTP']}{path}", method="POST",
+                                         data=json.dumps(body).encode() if body is not None else None)
+        with urllib.request.urlopen(request, timeout=30) as r:
+            check(r.status == 200, f"{path}: HTTP {r.status}")
+    post(f"/v2/systemsharedmemory/region/{region}/register", {"key": key, "offset": 0, "byte_size": tensor.nbytes})
+
+    def close():
+        post(f"/v2/systemsharedmemory/region/{region}/unregister")
+        block.close()
+        block.unlink()
+    return {"shared_memory_region": region, "shared_memory_byte_size": tensor.nbytes}, close
 
 
-def client_process(transport, port, tensor, input_name, stubs_dir, threads, start, stop, results):
+def grpc_shm_call(ports, tensor, input_name, stubs_dir):
+    import grpc
+    sys.path.insert(0, stubs_dir)
+    import grpc_service_pb2 as pb
+    parameters, close = shared_input(ports, tensor)
+    channel = grpc.insecure_channel(f"{HOST}:{ports['gRPC']}", options=[("grpc.max_receive_message_length", -1)])
+    infer = channel.unary_unary(GRPC_METHOD, request_serializer=None, response_deserializer=pb.ModelInferResponse.FromString)
+    message = pb.ModelInferRequest(model_name=MODEL)
+    entry = message.inputs.add(name=input_name, datatype="FP32", shape=list(tensor.shape))
+    entry.parameters["shared_memory_region"].string_param = parameters["shared_memory_region"]
+    entry.parameters["shared_memory_byte_size"].int64_param = parameters["shared_memory_byte_size"]
+    request = message.SerializeToString()
+
+    def call():
+        response = infer(request, timeout=60)
+        check(len(response.raw_output_contents) >= 1, "no output")
+    call.close = close
+    return call
+
+
+def http_shm_call(ports, tensor, input_name, _stubs_dir):
+    parameters, close = shared_input(ports, tensor)
+    body = json.dumps({"inputs": [{"name": input_name, "datatype": "FP32", "shape": list(tensor.shape), "parameters": parameters}],
+                       "parameters": {"binary_data_output": True}}).encode()
+    connection = http.client.HTTPConnection(HOST, ports["HTTP"], timeout=60)
+
+    def call():
+        connection.request("POST", f"/v2/models/{MODEL}/infer", body=body, headers={"Content-Type": "application/json"})
+        response = connection.getresponse()
+        response.read()
+        check(response.status == 200, f"HTTP {response.status}")
+    call.close = close
+    return call
+
+
+# Outputs come back in the response on every transport (they are small next to the inputs).
+TRANSPORTS = {"gRPC": grpc_call, "HTTP": http_call, "gRPC+shm": grpc_shm_call, "HTTP+shm": http_shm_call}
+
+
+def client_process(transport, ports, tensor, input_name, stubs_dir, threads, start, stop, results):
     """`threads` closed-loop clients; puts (latencies ms, errors) on `results` when `stop` is set."""
     latencies, errors = [], []
     lock = threading.Lock()
@@ -116,7 +177,7 @@ def client_process(transport, port, tensor, input_name, stubs_dir, threads, star
 
     def worker():
         try:
-            call = TRANSPORTS[transport](port, tensor, input_name, stubs_dir)
+            call = TRANSPORTS[transport](ports, tensor, input_name, stubs_dir)
             call()  # warm the connection
         except Exception as e:  # noqa: BLE001 - reported by the parent
             errors.append(repr(e))
@@ -133,6 +194,8 @@ def client_process(transport, port, tensor, input_name, stubs_dir, threads, star
                 errors.append(repr(e))
                 break
             local.append((time.perf_counter() - t0) * 1000)
+        if hasattr(call, "close"):
+            call.close()
         with lock:
             latencies.extend(local)
 
@@ -148,13 +211,13 @@ def client_process(transport, port, tensor, input_name, stubs_dir, threads, star
     results.put((latencies, errors))
 
 
-def run_clients(transport, port, tensor, input_name, stubs_dir, concurrency, processes, duration):
+def run_clients(transport, ports, tensor, input_name, stubs_dir, concurrency, processes, duration):
     """Returns (requests/s, latencies ms) of `concurrency` closed-loop clients in `processes` processes."""
     ctx = multiprocessing.get_context("spawn")
     start, stop, results = ctx.Event(), ctx.Event(), ctx.Queue()
     processes = max(1, min(processes, concurrency))
     shares = [concurrency // processes + (1 if i < concurrency % processes else 0) for i in range(processes)]
-    procs = [ctx.Process(target=client_process, args=(transport, port, tensor, input_name, stubs_dir, n, start, stop, results))
+    procs = [ctx.Process(target=client_process, args=(transport, ports, tensor, input_name, stubs_dir, n, start, stop, results))
              for n in shares]
     for p in procs:
         p.start()
@@ -232,7 +295,8 @@ def main():
     parser.add_argument("--kind", default="KIND_CPU", choices=["KIND_CPU", "KIND_GPU", "KIND_AUTO"])
     parser.add_argument("--instances", type=int, default=2)
     parser.add_argument("--client-processes", type=int, default=1)
-    parser.add_argument("--transports", default="gRPC,HTTP")
+    parser.add_argument("--transports", default="gRPC,HTTP",
+                        help="comma-separated: gRPC, HTTP (tensors in the request), gRPC+shm, HTTP+shm (inputs in system shared memory)")
     parser.add_argument("--duration", type=float, default=5.0)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8])
     parser.add_argument("--anchor-batch", type=int, default=0,
@@ -254,14 +318,15 @@ def main():
         anchor_batch = args.anchor_batch or args.request_batch
         anchors = {c: in_process_anchor(args.kiln, model_file, args.kind, anchor_batch, args.anchor_threads or c, args.duration, directory)
                    for c in args.concurrency}
-        server = KilnServer(args.kiln, ["--model-repository", root], ready=model_ready)
+        shm = ["--allow-client-shm"] if any(t.endswith("+shm") for t in transports) else []
+        server = KilnServer(args.kiln, ["--model-repository", root] + shm, ready=model_ready)
         rows, stages = [], []
         try:
             ports = {"gRPC": server.grpc_port, "HTTP": server.http_port}
             for name in transports:
                 for concurrency in args.concurrency:
                     before = server_statistics(server)
-                    qps, latencies = run_clients(name, ports[name], tensor, args.input, directory, concurrency,
+                    qps, latencies = run_clients(name, ports, tensor, args.input, directory, concurrency,
                                                  args.client_processes, args.duration)
                     rows.append((name, concurrency, qps, percentile(latencies, 50), percentile(latencies, 99)))
                     stages.append((name, concurrency, stage_breakdown(before, server_statistics(server))))
