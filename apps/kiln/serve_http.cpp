@@ -19,6 +19,9 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <vector>
 
@@ -272,7 +275,20 @@ class HttpFrontEnd {
   static void on_request(evhttp_request* request, void* arg) {
     auto* loop = static_cast<IoLoop*>(arg);
     current_loop_ = loop;
+    disable_nagle(request);
     loop->front->route(request);
+  }
+
+  // Replies go out whole, without Nagle's wait for the client's (delayed) ACK of the segments
+  // before: a large response's last partial segment otherwise waited up to 40 ms, which capped
+  // HTTP at ~300 requests/s for 16 clients on the H200 host whatever the payload. gRPC sets
+  // TCP_NODELAY itself. Per request, as evhttp gives no hook at accept; the call costs a syscall.
+  static void disable_nagle(evhttp_request* request) {
+    evhttp_connection* connection = evhttp_request_get_connection(request);
+    bufferevent* events = connection ? evhttp_connection_get_bufferevent(connection) : nullptr;
+    const evutil_socket_t fd = events ? bufferevent_getfd(events) : -1;
+    const int on = 1;
+    if (fd >= 0) (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
   }
 
   void reply_status(evhttp_request* request, const Status& status) {

@@ -26,6 +26,7 @@ import json
 import multiprocessing
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -90,13 +91,21 @@ def grpc_call(ports, tensor, input_name, stubs_dir):
     return call
 
 
+def http_connection(port):
+    """Keep-alive, with TCP_NODELAY as curl (perf_analyzer's HTTP client) sets it."""
+    connection = http.client.HTTPConnection(HOST, port, timeout=60)
+    connection.connect()
+    connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return connection
+
+
 def http_call(ports, tensor, input_name, _stubs_dir):
     header = json.dumps({"inputs": [{"name": input_name, "datatype": "FP32", "shape": list(tensor.shape),
                                      "parameters": {"binary_data_size": tensor.nbytes}}],
                          "parameters": {"binary_data_output": True}}).encode()
     body = header + tensor.tobytes()
     headers = {"Content-Type": "application/octet-stream", "Inference-Header-Content-Length": str(len(header))}
-    connection = http.client.HTTPConnection(HOST, ports["HTTP"], timeout=60)
+    connection = http_connection(ports["HTTP"])
 
     def call():
         connection.request("POST", f"/v2/models/{MODEL}/infer", body=body, headers=headers)
@@ -154,7 +163,7 @@ def http_shm_call(ports, tensor, input_name, _stubs_dir):
     parameters, close = shared_input(ports, tensor)
     body = json.dumps({"inputs": [{"name": input_name, "datatype": "FP32", "shape": list(tensor.shape), "parameters": parameters}],
                        "parameters": {"binary_data_output": True}}).encode()
-    connection = http.client.HTTPConnection(HOST, ports["HTTP"], timeout=60)
+    connection = http_connection(ports["HTTP"])
 
     def call():
         connection.request("POST", f"/v2/models/{MODEL}/infer", body=body, headers={"Content-Type": "application/json"})
