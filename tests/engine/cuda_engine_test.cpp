@@ -32,13 +32,7 @@ Result<std::shared_ptr<runtime::Engine>> cuda_engine(Precision precision, const 
   BuildOptions options;
   options.backends = {"cuda"};
   options.precision = precision;
-  KILN_ASSIGN_OR_RETURN(BuildResult built, build_engine(small_cnn(), options));
-  const std::string path =
-      (std::filesystem::temp_directory_path() / ("kiln_cuda_engine_" + std::to_string(::getpid()) + name)).string();
-  KILN_RETURN_IF_ERROR(plan::write_plan(path, built.header, built.weights));
-  auto engine = runtime::Engine::load(path);
-  std::filesystem::remove(path);
-  return engine;
+  return engine_test::build_and_load(small_cnn(), options, "cuda_" + name);
 }
 
 std::vector<Tensor> reference(const std::map<std::string, Tensor>& feeds) {
@@ -112,12 +106,7 @@ TEST(CudaEngine, PageLockedInputsAndSmallerBatchesMatchTheReference) {
   BuildOptions options;
   options.backends = {"cuda"};
   options.shapes["x"] = Shape{4, 3, 8, 8};
-  auto built = build_engine(small_cnn("N"), options);
-  ASSERT_TRUE(built.ok()) << built.status().to_string();
-  const std::string path = (std::filesystem::temp_directory_path() / ("kiln_cuda_rows_" + std::to_string(::getpid()))).string();
-  ASSERT_TRUE(plan::write_plan(path, built->header, built->weights).ok());
-  auto engine = runtime::Engine::load(path);
-  std::filesystem::remove(path);
+  auto engine = engine_test::build_and_load(small_cnn("N"), options, "cuda_rows");
   ASSERT_TRUE(engine.ok()) << engine.status().to_string();
   auto context = (*engine)->create_context(0);
   ASSERT_TRUE(context.ok());

@@ -2,11 +2,25 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <random>
+#include <unistd.h>
 
 #include "ir/shape_inference.h"
+#include "plan/plan_file.h"
 
 namespace kiln::engine_test {
+
+Result<std::shared_ptr<runtime::Engine>> build_and_load(ir::Graph graph, const engine::BuildOptions& options,
+                                                        const std::string& name) {
+  KILN_ASSIGN_OR_RETURN(engine::BuildResult built, engine::build_engine(std::move(graph), options));
+  const std::string path =
+      (std::filesystem::temp_directory_path() / ("kiln_engine_test_" + std::to_string(::getpid()) + "_" + name + ".plan")).string();
+  KILN_RETURN_IF_ERROR(plan::write_plan(path, built.header, built.weights));
+  auto engine = runtime::Engine::load(path);
+  std::filesystem::remove(path);
+  return engine;
+}
 
 Tensor random_tensor(DType dtype, const Shape& shape, uint32_t seed) {
   std::mt19937 rng(seed);

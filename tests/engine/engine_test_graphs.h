@@ -3,10 +3,13 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 
+#include "engine/builder/engine_builder.h"
 #include "ir/graph.h"
 #include "kiln/tensor.h"
+#include "runtime/engine.h"
 
 namespace kiln::engine_test {
 
@@ -19,6 +22,11 @@ ir::Graph small_cnn(const std::string& input_batch = "");
 
 // Random feeds for a graph's non-constant inputs.
 std::map<std::string, Tensor> random_feeds(const ir::Graph& graph, uint32_t seed);
+
+// Builds `graph`, writes the plan to a temporary file named after `name`, loads it and removes
+// the file (the engine maps it first).
+Result<std::shared_ptr<runtime::Engine>> build_and_load(ir::Graph graph, const engine::BuildOptions& options,
+                                                        const std::string& name);
 
 // max |a - b| / max(1, max |b|), over float32 tensors.
 double relative_error(const Tensor& a, const Tensor& b);

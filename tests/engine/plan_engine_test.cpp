@@ -196,12 +196,7 @@ TEST(PlanEngine, ProfilesShareWeightsAndEachRunsItsShapes) {
 TEST(PlanEngine, AContextRunsASmallerBatchInItsProfileAndReturnsOnlyThoseRows) {
   BuildOptions options = reference_options();
   options.shapes["x"] = Shape{4, 3, 8, 8};
-  auto built = build_engine(small_cnn_any_batch(), options);
-  ASSERT_TRUE(built.ok()) << built.status().to_string();
-  const std::string path = temp_path("rows.plan");
-  ASSERT_TRUE(plan::write_plan(path, built->header, built->weights).ok());
-  auto engine = runtime::Engine::load(path);
-  std::filesystem::remove(path);
+  auto engine = engine_test::build_and_load(small_cnn_any_batch(), options, "rows");
   ASSERT_TRUE(engine.ok()) << engine.status().to_string();
   auto context = (*engine)->create_context(0);
   ASSERT_TRUE(context.ok());
