@@ -166,7 +166,8 @@ std::map<std::string, ParameterValue> json_parameters(const Value& owner) {
 Status decode_infer_request(const InferBody& body, const serving::SharedMemoryRegistry& shared_memory,
                             serving::InferenceRequest& request, bool& binary_outputs_by_default) {
   binary_outputs_by_default = false;
-  KILN_ASSIGN_OR_RETURN(rapidjson::Document doc, parse_body(std::string_view(*body.bytes).substr(0, body.json_length)));
+  KILN_ASSIGN_OR_RETURN(rapidjson::Document parsed, parse_body(std::string_view(*body.bytes).substr(0, body.json_length)));
+  const Value& doc = parsed;  // const: rapidjson's mutable iterators compare ambiguously in C++20
   size_t binary_offset = body.json_length;
   if (!doc.IsObject()) return invalid_argument("the infer request must be a JSON object");
   if (auto id = doc.FindMember("id"); id != doc.MemberEnd()) {
@@ -440,7 +441,8 @@ Result<Tensor> decode_json_tensor(const std::string& name, DType dtype, const Sh
 
 Result<bool> decode_index_ready_flag(std::string_view body) {
   if (body.empty()) return false;
-  KILN_ASSIGN_OR_RETURN(rapidjson::Document doc, parse_body(body));
+  KILN_ASSIGN_OR_RETURN(rapidjson::Document parsed, parse_body(body));
+  const Value& doc = parsed;
   if (!doc.IsObject()) return invalid_argument("the repository index request must be a JSON object");
   auto ready = doc.FindMember("ready");
   if (ready == doc.MemberEnd()) return false;
@@ -449,7 +451,8 @@ Result<bool> decode_index_ready_flag(std::string_view body) {
 }
 
 Result<serving::SharedMemoryRegionStatus> decode_shared_memory_register(std::string_view body) {
-  KILN_ASSIGN_OR_RETURN(rapidjson::Document doc, parse_body(body));
+  KILN_ASSIGN_OR_RETURN(rapidjson::Document parsed, parse_body(body));
+  const Value& doc = parsed;
   if (!doc.IsObject()) return invalid_argument("the shared memory register request must be a JSON object");
   serving::SharedMemoryRegionStatus region;
   auto key = doc.FindMember("key");

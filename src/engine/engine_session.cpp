@@ -103,9 +103,8 @@ class EngineSession final : public Session {
     int64_t batch = -1;
     bool uniform_batch = true;
     for (const Tensor& t : inputs) {
-      if (t.rank() == 0) uniform_batch = false;
-      else if (batch < 0) batch = t.shape()[0];
-      else if (t.shape()[0] != batch) uniform_batch = false;
+      if (t.rank() > 0 && batch < 0) batch = t.shape()[0];
+      else if (t.rank() == 0 || t.shape()[0] != batch) uniform_batch = false;
     }
     for (size_t p = 0; p < engine_->profile_count(); ++p) {
       const auto& expected = engine_->inputs(p);
@@ -152,7 +151,7 @@ class EngineSession final : public Session {
     for (const auto& [name, tensor] : inputs)
       if (!known.count(name)) {
         std::string names;
-        for (const auto& t : engine_->inputs()) names += (names.empty() ? "" : ", ") + t.name;
+        for (const auto& t : engine_->inputs()) names.append(names.empty() ? "" : ", ").append(t.name);
         return invalid_argument("unknown input '" + name + "' (the engine's inputs are: " + names + ")");
       }
     return ordered;
