@@ -64,6 +64,7 @@ struct ServeOptions {
   std::string engine_cache;  // empty: <repository>/.kiln-cache
   bool no_engine_cache = false;
   bool allow_client_shm = false;
+  int model_load_threads = 4;
 };
 
 constexpr const char* kDefaultEngineCache = ".kiln-cache";  // hidden: the repository scan skips it
@@ -76,6 +77,7 @@ Status run_server(const ServeOptions& options) {
   server_options.control_mode = control_mode_from_name(options.control_mode);
   server_options.repository_poll_interval = std::chrono::duration_cast<std::chrono::nanoseconds>(
       std::chrono::duration<double>(options.repository_poll_seconds));
+  server_options.model_load_threads = options.model_load_threads;
   if (!options.no_engine_cache) {
     server_options.engine_cache_directory =
         options.engine_cache.empty() ? options.repository + "/" + kDefaultEngineCache : options.engine_cache;
@@ -174,6 +176,11 @@ Subcommand add_serve_command(CLI::App& parent) {
   app->add_option("--engine-cache", options->engine_cache,
                   "Directory keeping the engines built from ONNX models between starts (default: <model-repository>/.kiln-cache)");
   app->add_flag("--no-engine-cache", options->no_engine_cache, "Build every ONNX model's engine in memory on each load");
+  app->add_option("--model-load-threads", options->model_load_threads,
+                  "Models loaded at once at start-up and after a poll (Triton's --model-load-thread-count); "
+                  "GPU engine builds still run one at a time")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
   app->add_flag("--allow-client-shm", options->allow_client_shm,
                 "Let clients register POSIX shared-memory regions for inputs and outputs (KServe's system shared-memory "
                 "extension; off by default, as in Triton; registration needs the API key when one is set)");

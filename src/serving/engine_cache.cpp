@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <mutex>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -201,6 +202,11 @@ Result<std::string> cache_key_text(const EngineRequest& request) {
 EngineCache::EngineCache(std::string directory, LogFn log) : directory_(std::move(directory)), log_(std::move(log)) {}
 
 Status EngineCache::build(const EngineRequest& request, const std::string& plan_path) const {
+  // Models load on several threads; GPU builds time their tactics on the device, so two at once
+  // would each measure the other's kernels and choose worse. Host builds overlap.
+  static std::mutex gpu_builds;
+  std::unique_lock<std::mutex> one_gpu_build(gpu_builds, std::defer_lock);
+  if (request.target.device_kind == "cuda") one_gpu_build.lock();
   BuildSettings settings = request.settings;
   settings.progress = progress_logger(request.label, log_);
   log_(request.label + ": building a " + request.target.device_kind + " engine for " + request.target.device_name + " (" +

@@ -1,7 +1,9 @@
 #include "serving/inference_server.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
+#include <thread>
 
 #include "serving/datatype.h"
 #include "serving/directory_fingerprint.h"
@@ -82,15 +84,31 @@ Result<std::unique_ptr<InferenceServer>> InferenceServer::create(const ServerOpt
       if (options.control_mode == ModelControlMode::kPoll) {
         server->fingerprints_[name] = directory_fingerprint(server->repository_.model_directory(name));
       }
-      Status status = server->load_locked(name);
-      (void)status;  // recorded in failures_ and reported by the repository index
     }
+    server->load_concurrently_locked(names);  // failures are in failures_ and the repository index
   }
   if (options.control_mode == ModelControlMode::kPoll) {
     InferenceServer* raw = server.get();
     server->poller_ = std::make_unique<PeriodicThread>(options.repository_poll_interval, [raw] { raw->poll_repository(); });
   }
   return server;
+}
+
+void InferenceServer::load_concurrently_locked(const std::vector<std::string>& names) {
+  const size_t threads = std::min(names.size(), static_cast<size_t>(std::max(options_.model_load_threads, 1)));
+  if (threads <= 1) {
+    for (const std::string& name : names)
+      if (!shutting_down_) (void)load_locked(name);
+    return;
+  }
+  std::atomic<size_t> next{0};
+  std::vector<std::thread> pool;
+  for (size_t t = 0; t < threads; ++t) {
+    pool.emplace_back([&] {
+      for (size_t i = next++; i < names.size() && !shutting_down_; i = next++) (void)load_locked(names[i]);
+    });
+  }
+  for (std::thread& thread : pool) thread.join();
 }
 
 Status InferenceServer::load_locked(const std::string& name) {
@@ -392,15 +410,16 @@ void InferenceServer::poll_repository() {
     unload_locked(it->first);
     it = fingerprints_.erase(it);
   }
+  std::vector<std::string> changed;
   for (const auto& [name, fingerprint] : current) {
-    if (shutting_down_) return;
     auto known = fingerprints_.find(name);
     if (known != fingerprints_.end() && known->second == fingerprint) continue;
     log("model '" + name + "': " + (known == fingerprints_.end() ? "added to" : "changed in") + " the repository");
     fingerprints_[name] = fingerprint;
-    Status status = load_locked(name);
-    (void)status;  // recorded in failures_; a reload that failed leaves the previous model serving
+    changed.push_back(name);
   }
+  // Failures are recorded in failures_; a reload that failed leaves the previous model serving.
+  if (!shutting_down_) load_concurrently_locked(changed);
 }
 
 Result<std::vector<VersionStatistics>> InferenceServer::statistics(const std::string& name, const std::string& version) const {

@@ -36,7 +36,11 @@ struct ServerOptions {
   // Where engines built from ONNX models are kept between starts (engine_cache.h); empty: no
   // cache, every load builds in memory. kiln serve defaults it to <repository>/.kiln-cache.
   std::string engine_cache_directory;
-  LogFn log;  // load progress and warnings; none: stderr
+  LogFn log;  // load progress and warnings; none: stderr (called from several load threads at once)
+  // Models loaded at once at start-up and by a poll that finds several changes (Triton's
+  // --model-load-thread-count). ONNX models that build GPU engines still build one at a time:
+  // concurrent builds would time their tactics against each other.
+  int model_load_threads = 4;
 };
 
 struct TensorMetadata {
@@ -112,6 +116,9 @@ class InferenceServer {
   // Called with load_mutex_ held. Builds without holding mutex_, so other models keep serving
   // (and this one shows as LOADING) while an engine builds.
   Status load_locked(const std::string& name);
+  // load_locked for each name, on up to options_.model_load_threads threads. Called with
+  // load_mutex_ held; failures are recorded as load_locked records them.
+  void load_concurrently_locked(const std::vector<std::string>& names);
   Status load_unrecorded(const std::string& name);
   // Called with load_mutex_ held.
   void unload_locked(const std::string& name);
