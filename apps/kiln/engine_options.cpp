@@ -16,6 +16,9 @@ void add_engine_options(CLI::App& app, EngineOptions& options) {
   app.add_flag("--channels-last", options.channels_last,
                "Rewrite convs and pools to channels-last (NHWC) with the optimizer, whatever the backend (CUDA engines "
                "always are); with --optimize or --backend");
+  app.add_option("--cpu-threads", options.cpu_threads,
+                 "Threads of the engine's CPU kernels (cpu backend steps; default: KILN_CPU_THREADS, else every core)")
+      ->check(CLI::Range(1, 1024));
 }
 
 Result<OpenedModel> open_model(const std::string& model, const EngineOptions& engine, const InputRequest& request) {
@@ -23,6 +26,7 @@ Result<OpenedModel> open_model(const std::string& model, const EngineOptions& en
   session_options.cuda_graphs = !engine.no_cuda_graphs;
   session_options.optimize = engine.optimize;
   session_options.channels_last = engine.channels_last;
+  session_options.threads = engine.cpu_threads;
   OpenedModel opened;
   KILN_ASSIGN_OR_RETURN(opened.session, Session::open(model, session_options));
   KILN_ASSIGN_OR_RETURN(opened.feeds, prepare_inputs(*opened.session, request));

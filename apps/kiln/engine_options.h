@@ -1,5 +1,5 @@
 // The engine options `kiln run` and `kiln bench` share (--backend, --precision,
-// --no-cuda-graphs, --optimize) and opening a session with them: for an .onnx model with a backend the
+// --no-cuda-graphs, --optimize, --cpu-threads) and opening a session with them: for an .onnx model with a backend the
 // inputs are prepared first (they fix the dynamic dims), then the engine is built for exactly
 // those shapes.
 #pragma once
@@ -21,6 +21,7 @@ struct EngineOptions {
   bool no_cuda_graphs = false;
   bool optimize = false;        // reference executor: run the graph optimizer first
   bool channels_last = false;   // convs and pools NHWC even off CUDA (CUDA engines always are)
+  int cpu_threads = 0;          // engines' CPU kernels: 0 the process default (KILN_CPU_THREADS, else every core)
 };
 
 void add_engine_options(CLI::App& app, EngineOptions& options);

@@ -80,7 +80,8 @@ class EngineSession final : public Session {
   std::string description() const override {
     const auto& h = engine_->header();
     return "engine: " + h.device_kind() + " on " + engine_->device().name() + ", " + h.precision() +
-           (engine_->profile_count() > 1 ? ", " + std::to_string(engine_->profile_count()) + " profiles" : "");
+           (engine_->profile_count() > 1 ? ", " + std::to_string(engine_->profile_count()) + " profiles" : "") +
+           (engine_->cpu_threads() > 0 ? ", CPU kernels on " + std::to_string(engine_->cpu_threads()) + (engine_->cpu_threads() == 1 ? " thread" : " threads") : "");
   }
 
  private:
@@ -186,7 +187,7 @@ class EngineSession final : public Session {
 }  // namespace
 
 Result<std::unique_ptr<Session>> open_plan_session(const std::string& plan_path, const SessionOptions& options) {
-  KILN_ASSIGN_OR_RETURN(auto engine, runtime::Engine::load(plan_path));
+  KILN_ASSIGN_OR_RETURN(auto engine, runtime::Engine::load(plan_path, options.threads));
   return std::unique_ptr<Session>(new EngineSession(std::move(engine), options.cuda_graphs));
 }
 
@@ -213,7 +214,7 @@ Result<std::unique_ptr<Session>> build_engine_session(ir::Graph graph, const std
   auto plan = plan::PlanFile::open(temp);
   std::filesystem::remove(temp);  // the mapping keeps the data alive
   if (!plan.ok()) return plan.status();
-  KILN_ASSIGN_OR_RETURN(auto engine, runtime::Engine::from_plan(std::move(*plan)));
+  KILN_ASSIGN_OR_RETURN(auto engine, runtime::Engine::from_plan(std::move(*plan), options.threads));
   return std::unique_ptr<Session>(new EngineSession(std::move(engine), options.cuda_graphs));
 }
 

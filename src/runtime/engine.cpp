@@ -28,14 +28,16 @@ Result<backends::TensorDesc> desc_of(const plan::Value& v) {
 
 Engine::~Engine() = default;
 
-Result<std::shared_ptr<Engine>> Engine::load(const std::string& plan_path) {
+Result<std::shared_ptr<Engine>> Engine::load(const std::string& plan_path, int cpu_threads) {
   KILN_ASSIGN_OR_RETURN(auto plan, plan::PlanFile::open(plan_path));
-  return from_plan(std::move(plan));
+  return from_plan(std::move(plan), cpu_threads);
 }
 
-Result<std::shared_ptr<Engine>> Engine::from_plan(std::shared_ptr<const plan::PlanFile> plan) {
+Result<std::shared_ptr<Engine>> Engine::from_plan(std::shared_ptr<const plan::PlanFile> plan, int cpu_threads) {
+  if (cpu_threads < 0) return invalid_argument("the CPU thread count must be positive (0: the default), got " + std::to_string(cpu_threads));
   std::shared_ptr<Engine> engine(new Engine());
   engine->plan_ = std::move(plan);
+  engine->cpu_threads_ = cpu_threads;
   const plan::PlanHeader& h = engine->plan_->header();
   KILN_ASSIGN_OR_RETURN(backends::DeviceKind kind, device_kind_from(h.device_kind()));
   engine->device_ = backends::device_for(kind);
@@ -129,7 +131,8 @@ Status Engine::prepare(ProfileState& state, size_t index) {
     }
     auto op = op_kind_from_name(ps.op());
     if (!op) return failed_precondition(where + " uses op '" + ps.op() + "', which this kiln does not know");
-    const backends::Backend* backend = backends::find_backend(ps.backend());
+    const backends::Backend* backend = cpu_threads_ > 0 && ps.backend() == "cpu" ? backends::cpu_backend_with_threads(cpu_threads_)
+                                                                                : backends::find_backend(ps.backend());
     if (!backend)
       return failed_precondition(where + " needs backend '" + ps.backend() + "', which this kiln build lacks (it has: " +
                                  backends::backend_names() + ")");

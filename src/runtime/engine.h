@@ -35,13 +35,17 @@ struct StepInfo {
 
 class Engine : public std::enable_shared_from_this<Engine> {
  public:
-  static Result<std::shared_ptr<Engine>> load(const std::string& plan_path);
-  static Result<std::shared_ptr<Engine>> from_plan(std::shared_ptr<const plan::PlanFile> plan);
+  // cpu_threads > 0: the plan's "cpu" steps run on a CPU backend with that many threads (a
+  // session's own count); 0: the process's shared one (KILN_CPU_THREADS, else every core).
+  static Result<std::shared_ptr<Engine>> load(const std::string& plan_path, int cpu_threads = 0);
+  static Result<std::shared_ptr<Engine>> from_plan(std::shared_ptr<const plan::PlanFile> plan, int cpu_threads = 0);
   ~Engine();
 
   // Profiles: the input shapes the plan was built for, each a complete engine (its own steps
   // and memory plan) over the shared constants.
   size_t profile_count() const { return profiles_.size(); }
+  int cpu_threads() const { return cpu_threads_; }  // 0: the process's shared CPU backend
+  const std::shared_ptr<const plan::PlanFile>& plan_file() const { return plan_; }
   const std::vector<EngineTensor>& inputs(size_t profile = 0) const { return profiles_.at(profile).inputs; }
   const std::vector<EngineTensor>& outputs(size_t profile = 0) const { return profiles_.at(profile).outputs; }
   const backends::Device& device() const { return *device_; }
@@ -53,6 +57,7 @@ class Engine : public std::enable_shared_from_this<Engine> {
 
  private:
   friend class ExecutionContext;
+  int cpu_threads_ = 0;
   struct Step {
     std::unique_ptr<backends::Kernel> kernel;  // null for alias steps
     std::vector<int> inputs;

@@ -495,6 +495,24 @@ class BuildTest(KilnTestCase):
         steps = json.loads(self.ok("inspect", plan, "--json").stdout)["profiles"][0]["steps"]
         self.assertEqual({s["op"]: s["backend"] for s in steps}, {"Relu": "cpu", "Mod": "reference"})
 
+    def test_cpu_threads_per_session(self):
+        plan = self.path("mlp_cpu.plan")
+        self.ok("build", self.mlp_path, "-o", plan, "--backend", "cpu", "--batch", "3")
+        x = self.rng.uniform(-2, 2, (3, MLP_IN)).astype(np.float32)
+        np.save(self.path("xt.npy"), x)
+        expected = np.maximum(x @ self.mlp_w + self.mlp_b, 0)
+        for threads in ("1", "2"):
+            out_dir = self.path(f"threads_out_{threads}")
+            self.ok("run", plan, "--cpu-threads", threads, "--input", f"x={self.path('xt.npy')}", "--output-dir", out_dir)
+            y = np.load(os.path.join(out_dir, os.listdir(out_dir)[0]))
+            np.testing.assert_allclose(y, expected, rtol=1e-5, atol=1e-5)
+        r = self.ok("bench", plan, "--cpu-threads", "1", "--iterations", "3", "--duration", "0", "--warmup", "0")
+        self.assertIn("CPU kernels on 1 thread)", r.stdout)
+        r = self.ok("bench", self.mlp_path, "--backend", "cpu", "--batch", "2", "--cpu-threads", "2", "--iterations", "3",
+                    "--duration", "0", "--warmup", "0")
+        self.assertIn("CPU kernels on 2 threads", r.stdout)
+        self.fails("bench", plan, "--cpu-threads", "0", mentions=("--cpu-threads",))
+
     def test_build_errors(self):
         self.fails("build", self.mlp_path, "-o", self.path("x.plan"), "--backend", "nosuch", mentions=("nosuch",))
         self.fails("build", self.mlp_path, "-o", self.path("x.plan"), "--fp16", "--bf16", mentions=("at most one",))

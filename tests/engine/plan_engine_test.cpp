@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "backends/cpu/cpu_backend.h"
+#include "backends/registry/registry.h"
 #include "engine/builder/engine_builder.h"
 #include "engine/graph_executor.h"
 #include "engine_test_graphs.h"
@@ -222,6 +224,38 @@ TEST(PlanEngine, AContextRunsASmallerBatchInItsProfileAndReturnsOnlyThoseRows) {
   auto wrong_image = (*context)->run_rows({engine_test::random_tensor(DType::kFloat32, Shape{2, 3, 8, 9}, 61)}, 2);
   ASSERT_FALSE(wrong_image.ok());
   EXPECT_NE(wrong_image.status().message().find("2x3x8x8"), std::string::npos) << wrong_image.status().to_string();
+}
+
+TEST(PlanEngine, CpuStepsRunOnTheSessionsOwnThreadCount) {
+  BuildOptions options;
+  options.backends = {"cpu", "reference"};
+  auto shared = engine_test::build_and_load(small_cnn(), options, "threads_shared");
+  ASSERT_TRUE(shared.ok()) << shared.status().to_string();
+  EXPECT_EQ((*shared)->cpu_threads(), 0);
+  const auto* one = dynamic_cast<const backends::cpu::CpuBackend*>(backends::cpu_backend_with_threads(1));
+  ASSERT_NE(one, nullptr);
+  EXPECT_EQ(one->threads(), 1);
+  EXPECT_EQ(backends::cpu_backend_with_threads(1), one) << "one backend per thread count";
+  EXPECT_NE(backends::cpu_backend_with_threads(2), one);
+  auto feeds = random_feeds(small_cnn(), 81);
+  const std::vector<Tensor> expected = reference_outputs(feeds);
+  for (int threads : {1, 2}) {
+    auto engine = engine_test::build_and_load(small_cnn(), options, "threads_" + std::to_string(threads));
+    ASSERT_TRUE(engine.ok());
+    // The plan is the same; its loading picks the backend instance.
+    auto reloaded = runtime::Engine::from_plan((*engine)->plan_file(), threads);
+    ASSERT_TRUE(reloaded.ok()) << reloaded.status().to_string();
+    EXPECT_EQ((*reloaded)->cpu_threads(), threads);
+    bool any_cpu = false;
+    for (const runtime::StepInfo& step : (*reloaded)->steps()) any_cpu |= step.backend == "cpu";
+    EXPECT_TRUE(any_cpu) << "the graph should have CPU steps";
+    auto context = (*reloaded)->create_context(0);
+    ASSERT_TRUE(context.ok());
+    auto got = (*context)->run({feeds.at("x")});
+    ASSERT_TRUE(got.ok()) << got.status().to_string();
+    for (size_t i = 0; i < expected.size(); ++i) EXPECT_LT(relative_error((*got)[i], expected[i]), 1e-5) << threads << " threads";
+  }
+  EXPECT_FALSE(runtime::Engine::from_plan((*shared)->plan_file(), -1).ok());
 }
 
 TEST(TransferTensor, HasTheShapeAndDtypeAskedForAndIsWritable) {

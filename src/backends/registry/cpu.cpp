@@ -1,5 +1,8 @@
 // Linked when the oneDNN CPU backend is built (always, since libdnnl-dev is a required package).
 #include <cstdlib>
+#include <map>
+#include <memory>
+#include <mutex>
 
 #include "backends/cpu/cpu_backend.h"
 #include "backends/registry/registry.h"
@@ -15,6 +18,15 @@ const Backend* cpu_backend_if_built() {
     return options;
   }());
   return &backend;
+}
+
+const Backend* cpu_backend_with_threads(int threads) {
+  static std::mutex mutex;
+  static std::map<int, std::unique_ptr<cpu::CpuBackend>> by_count;
+  std::lock_guard<std::mutex> lock(mutex);
+  std::unique_ptr<cpu::CpuBackend>& backend = by_count[threads];
+  if (!backend) backend = std::make_unique<cpu::CpuBackend>(cpu::CpuBackendOptions{threads});
+  return backend.get();
 }
 
 }  // namespace kiln::backends

@@ -25,5 +25,8 @@ const Device* device_for(DeviceKind kind);
 const Backend* cuda_backend_if_built();
 const Device* cuda_device_if_present();
 const Backend* cpu_backend_if_built();
+// A CPU backend running its kernels on `threads` threads (> 0), made on first use and kept for
+// the process: sessions that ask for their own thread count share one per count.
+const Backend* cpu_backend_with_threads(int threads);
 
 }  // namespace kiln::backends
