@@ -230,6 +230,7 @@ Result<OpenedEngine> EngineCache::build_in_memory(const EngineRequest& request) 
   }
   SessionOptions options;
   options.cuda_graphs = request.cuda_graphs;
+  options.threads = request.cpu_threads;
   Result<std::unique_ptr<Session>> session = Session::open(path, options);
   fs::remove(path, ec);
   if (!session.ok()) return session.status().with_context(request.label);
@@ -247,6 +248,7 @@ Result<OpenedEngine> EngineCache::open(const EngineRequest& request) const {
   const std::string path = (fs::path(directory_) / (request.entry_name + "." + sha256_hex(key_text) + ".plan")).string();
   SessionOptions options;
   options.cuda_graphs = request.cuda_graphs;
+  options.threads = request.cpu_threads;
   std::error_code ec;
   if (fs::exists(path, ec)) {
     Status usable = check_entry(path, request);

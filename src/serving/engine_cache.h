@@ -29,6 +29,7 @@ struct EngineRequest {
   std::vector<int64_t> batch_sizes;  // each profile's batch size, for the log; empty: the model does not batch
   BuildTarget target;      // build_target(settings.backends)
   bool cuda_graphs = true; // a runtime choice (not part of the key: plans do not depend on it)
+  int cpu_threads = 0;     // also a runtime choice: the CPU kernels' threads when the plan loads
 };
 
 struct OpenedEngine {

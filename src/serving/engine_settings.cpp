@@ -2,10 +2,13 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <set>
 
 namespace kiln::serving {
 namespace {
+
+constexpr int kMaxCpuThreads = 1024;
 
 const std::set<std::string> kPrecisions = {"fp32", "tf32", "fp16", "bf16"};
 constexpr const char* kAcceleratorsPath = "optimization.execution_accelerators";
@@ -172,6 +175,24 @@ Result<EngineSettings> engine_settings_from_config(const ModelConfig& config, co
   }
   if (!precisions.kiln.empty()) settings.precision = precisions.kiln;
   else if (!tensorrt.empty()) settings.precision = tensorrt;
+
+  for (const char* key : {kCpuThreadsParameter, kTritonCpuThreadsParameter}) {
+    auto it = config.parameters().find(key);
+    if (it == config.parameters().end()) continue;
+    const std::string& text = it->second.string_value();
+    int threads = -1;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), threads);
+    if (error != std::errc() || end != text.data() + text.size() || threads < 0 || threads > kMaxCpuThreads) {
+      return invalid_argument(locations.error(display_path, map_path("parameters", key),
+                                              "'" + text + "' is not a thread count (0 to " + std::to_string(kMaxCpuThreads) +
+                                                  "; 0: the server's default)"));
+    }
+    if (settings.cpu_threads != 0 && threads != 0 && threads != settings.cpu_threads) {
+      return invalid_argument(locations.error(display_path, map_path("parameters", key),
+                                              "contradicts parameters[\"" + std::string(kCpuThreadsParameter) + "\"]"));
+    }
+    if (threads != 0) settings.cpu_threads = threads;
+  }
 
   if (config.optimization().has_cuda()) {
     const auto& cuda = config.optimization().cuda();

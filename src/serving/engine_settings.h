@@ -21,6 +21,10 @@ namespace kiln::serving {
 // node by node (any input shapes, slow) instead of building an engine.
 inline constexpr const char* kExecutorParameter = "executor";
 inline constexpr const char* kPrecisionParameter = "precision";
+// Threads of the engine's CPU kernels for this model: kiln's name, and Triton's onnxruntime
+// backend's, so that its configs keep their meaning ("0": the server's default).
+inline constexpr const char* kCpuThreadsParameter = "cpu_threads";
+inline constexpr const char* kTritonCpuThreadsParameter = "intra_op_thread_count";
 
 struct EngineSettings {
   bool build_engine = true;            // false: the reference executor
@@ -29,6 +33,7 @@ struct EngineSettings {
   BuildTarget target;                  // the device those backends build for here
   std::string precision = "fp32";
   bool cuda_graphs = true;             // kiln's default when optimization.cuda is absent
+  int cpu_threads = 0;                 // 0: the process's CPU backend (KILN_CPU_THREADS, else every core)
 };
 
 // Reads the settings and resolves the device: KIND_GPU -> "cuda" (an error naming the field

@@ -64,6 +64,7 @@ Result<std::shared_ptr<const Session>> open_onnx(ModelConfig& config, const Vers
   request.settings.backends = settings.backends;
   request.target = settings.target;
   request.cuda_graphs = settings.cuda_graphs;
+  request.cpu_threads = settings.cpu_threads;
   KILN_ASSIGN_OR_RETURN(OpenedEngine engine, cache.open(request));
   return std::shared_ptr<const Session>(std::move(engine.session));
 }

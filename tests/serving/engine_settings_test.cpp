@@ -116,6 +116,35 @@ TEST(EngineSettings, BadValuesNameFileLineAndField) {
   }
 }
 
+TEST(EngineSettings, CpuThreadsFromKilnsOrTritonsParameter) {
+  for (const char* key : {"cpu_threads", "intra_op_thread_count"}) {
+    Logged log;
+    Parsed p = parse(std::string("instance_group [ { kind: KIND_CPU } ]\nparameters { key: \"") + key +
+                     "\" value: { string_value: \"3\" } }\n");
+    Result<EngineSettings> settings = engine_settings_from_config(p.config, p.locations, kPath, log.fn());
+    ASSERT_TRUE(settings.ok()) << settings.status().message();
+    EXPECT_EQ(settings->cpu_threads, 3) << key;
+  }
+  Logged log;
+  Parsed none = parse("instance_group [ { kind: KIND_CPU } ]\n");
+  Result<EngineSettings> settings = engine_settings_from_config(none.config, none.locations, kPath, log.fn());
+  ASSERT_TRUE(settings.ok());
+  EXPECT_EQ(settings->cpu_threads, 0) << "no parameter: the server's default";
+  for (const char* bad : {"-1", "two", "4x", "100000"}) {
+    Parsed p = parse(std::string("parameters { key: \"cpu_threads\" value: { string_value: \"") + bad + "\" } }");
+    Result<EngineSettings> refused = engine_settings_from_config(p.config, p.locations, kPath, log.fn());
+    ASSERT_FALSE(refused.ok()) << bad;
+    EXPECT_NE(refused.status().message().find(std::string(kPath) + ":1: parameters[\"cpu_threads\"]: '" + bad + "'"),
+              std::string::npos)
+        << refused.status().message();
+  }
+  Parsed both = parse("parameters { key: \"cpu_threads\" value: { string_value: \"2\" } }\n"
+                      "parameters { key: \"intra_op_thread_count\" value: { string_value: \"4\" } }\n");
+  Result<EngineSettings> contradiction = engine_settings_from_config(both.config, both.locations, kPath, log.fn());
+  ASSERT_FALSE(contradiction.ok());
+  EXPECT_NE(contradiction.status().message().find("contradicts"), std::string::npos) << contradiction.status().message();
+}
+
 TEST(EngineSettings, GpuInstancesWithoutAGpuFailNamingTheField) {
   if (build_target({"cuda"}).ok()) GTEST_SKIP() << "this machine has a GPU";
   Logged log;

@@ -77,7 +77,9 @@ def make_repository(root, source_dir, kiln):
                    check=True, stdout=subprocess.DEVNULL)
     with open(os.path.join(root, "planned", "config.pbtxt"), "w") as f:
         f.write(CNN_CONFIG.format(name="planned", extra=""))
-    for name, extra in (("cnn", WARMUP), ("cnn_reference", REFERENCE)):
+    # cnn's CPU kernels on one thread, through the parameter Triton's onnxruntime backend reads.
+    one_thread = '\nparameters { key: "intra_op_thread_count" value: { string_value: "1" } }'
+    for name, extra in (("cnn", WARMUP + one_thread), ("cnn_reference", REFERENCE)):
         os.makedirs(os.path.join(root, name, "1"))
         shutil.copy(os.path.join(source_dir, "examples", "tiny_cnn.onnx"), os.path.join(root, name, "1", "model.onnx"))
         with open(os.path.join(root, name, "config.pbtxt"), "w") as f:
@@ -161,6 +163,7 @@ def main():
         check(code == 0, f"exit code {code}\n{log}")
         for text in ("model 'cnn' version 1: engine cache miss", "model 'cnn' version 1: building profile 3/3",
                      "model 'cnn' version 1: warming up (3 model_warmup entries)", "model 'cnn' version 1: engine: host",
+                     "fp32, 3 profiles, CPU kernels on 1 thread",
                      "model 'affine' version 1: engine: host", "model 'cnn_reference' version 1: reference executor"):
             check(text in log, f"log lacks {text!r}:\n{log}")
         gpu_ready = "model 'gpu_only': ready" in log
