@@ -6,7 +6,10 @@
 namespace kiln::plan {
 
 Status encode_attributes(const Attributes& attributes, google::protobuf::RepeatedPtrField<Attribute>* out) {
-  for (const auto& [name, value] : attributes.all()) {
+  for (const auto& entry : attributes.all()) {
+    // Named, not a structured binding: clang before 16 cannot capture bindings in the lambda below.
+    const std::string& name = entry.first;
+    const auto& value = entry.second;
     Attribute* a = out->Add();
     a->set_name(name);
     Status status;

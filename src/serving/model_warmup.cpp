@@ -74,7 +74,9 @@ Result<std::map<std::string, Tensor>> warmup_inputs(const ModelConfig& config, c
                                                            : std::string("1 (the model does not batch)")));
   }
   std::map<std::string, Tensor> inputs;
-  for (const auto& [name, input] : warmup.inputs()) {
+  for (const auto& entry : warmup.inputs()) {
+    const std::string& name = entry.first;  // not a binding: clang before 16 cannot capture one
+    const auto& input = entry.second;
     const std::string at = key_path(field + ".inputs", name);
     auto it = std::find_if(config.input().begin(), config.input().end(), [&](const ModelInput& c) { return c.name() == name; });
     if (it == config.input().end()) return error(at, "the model has no input '" + name + "'");
