@@ -24,13 +24,12 @@ void append_le32(uint32_t value, std::string& out) {
   for (size_t i = 0; i < kLengthPrefixBytes; ++i) out.push_back(static_cast<char>((value >> (kBitsPerByte * i)) & 0xFFu));
 }
 
-// The element count of a shape, or nullopt when it overflows 64 bits.
+// The element count of a shape, or nullopt when a dim is negative or the count overflows int64.
 std::optional<uint64_t> element_count(const Shape& shape) {
-  uint64_t count = 1;
-  for (int64_t d : shape.dims()) {
-    if (d < 0 || __builtin_mul_overflow(count, static_cast<uint64_t>(d), &count)) return std::nullopt;
-  }
-  return count;
+  // int64 like Shape::numel, which every later use of the shape calls.
+  const std::optional<int64_t> count = shape.checked_numel();
+  if (!count) return std::nullopt;
+  return static_cast<uint64_t>(*count);
 }
 
 std::string describe(const std::string& name, DType dtype, const Shape& shape) {

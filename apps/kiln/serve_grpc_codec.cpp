@@ -16,14 +16,6 @@ namespace {
 
 constexpr int kMaxRank = 32;  // as for JSON requests; the message size limit bounds the rest
 
-std::optional<uint64_t> element_count(const std::vector<int64_t>& dims) {
-  uint64_t count = 1;
-  for (int64_t d : dims) {
-    if (d < 0 || __builtin_mul_overflow(count, static_cast<uint64_t>(d), &count)) return std::nullopt;
-  }
-  return count;
-}
-
 std::string describe(const std::string& name, DType dtype, const Shape& shape) {
   return "input '" + name + "' (" + std::string(serving::wire_name(dtype)) + " " + shape.to_string() + ")";
 }
@@ -143,9 +135,11 @@ Status decode_model_infer_request(inference::ModelInferRequest& message, const s
                               " dimensions; at most " + std::to_string(kMaxRank) + " are accepted");
     }
     const std::vector<int64_t> dims(input.shape().begin(), input.shape().end());
-    const std::optional<uint64_t> count = element_count(dims);
-    if (!count) return invalid_argument("input '" + name + "': shape has a negative size or its element count overflows");
     const Shape shape(dims);
+    // Checked in int64, as every later use of the shape computes it (a zero dim makes it 0).
+    const std::optional<int64_t> elements = shape.checked_numel();
+    if (!elements) return invalid_argument("input '" + name + "': shape has a negative size or its element count overflows");
+    const std::optional<uint64_t> count = static_cast<uint64_t>(*elements);
     if (spans[i]) {
       if (has_typed_contents(input.contents())) return invalid_argument("input '" + name + "' has both contents and shared memory parameters");
       KILN_ASSIGN_OR_RETURN(Tensor tensor, serving::shared_memory_tensor(name, *dtype, shape, *spans[i]));

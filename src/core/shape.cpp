@@ -13,6 +13,9 @@ bool Shape::is_static() const {
 }
 
 int64_t Shape::numel() const {
+  // A zero dim first: the product of the others may not fit (a decoder found [huge, huge, 0]).
+  for (int64_t d : dims_)
+    if (d == 0) return 0;
   int64_t n = 1;
   for (int64_t d : dims_) n *= d;
   return n;

@@ -153,6 +153,11 @@ def check_bad_requests(pb, stub, rng):
     unknown_type = pb.ModelInferRequest(model_name="affine")
     unknown_type.inputs.add(name="x", datatype="FLOAT", shape=[2, 4])
     expect_code(lambda: stub.ModelInfer(unknown_type), code.INVALID_ARGUMENT, "unknown datatype", "unknown datatype")
+    # Element counts past int64 (the fuzzer found the zero-dim case: 2^32 * 2^32 before the 0).
+    for dims, words in (([2 ** 32, 2 ** 32, 2], "overflows"), ([2 ** 32, 2 ** 32, 0], "does not match")):
+        huge = pb.ModelInferRequest(model_name="affine")
+        huge.inputs.add(name="x", datatype="FP32", shape=dims)
+        expect_code(lambda: stub.ModelInfer(huge), code.INVALID_ARGUMENT, words, f"shape {dims}")
     extra_raw = raw_affine_request(pb, x)
     extra_raw.raw_input_contents.append(b"1234")
     expect_code(lambda: stub.ModelInfer(extra_raw), code.INVALID_ARGUMENT, "raw_input_contents has 2", "raw count")
