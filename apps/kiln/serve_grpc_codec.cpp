@@ -139,7 +139,7 @@ Status decode_model_infer_request(inference::ModelInferRequest& message, const s
     // Checked in int64, as every later use of the shape computes it (a zero dim makes it 0).
     const std::optional<int64_t> elements = shape.checked_numel();
     if (!elements) return invalid_argument("input '" + name + "': shape has a negative size or its element count overflows");
-    const std::optional<uint64_t> count = static_cast<uint64_t>(*elements);
+    const auto count = static_cast<uint64_t>(*elements);
     if (spans[i]) {
       if (has_typed_contents(input.contents())) return invalid_argument("input '" + name + "' has both contents and shared memory parameters");
       KILN_ASSIGN_OR_RETURN(Tensor tensor, serving::shared_memory_tensor(name, *dtype, shape, *spans[i]));
@@ -148,7 +148,7 @@ Status decode_model_infer_request(inference::ModelInferRequest& message, const s
     }
     const int raw = raw_index++;
     if (raw_count == 0) {
-      KILN_ASSIGN_OR_RETURN(Tensor tensor, decode_typed(name, *dtype, shape, *count, input.contents()));
+      KILN_ASSIGN_OR_RETURN(Tensor tensor, decode_typed(name, *dtype, shape, count, input.contents()));
       request.inputs.push_back({name, std::move(tensor)});
       continue;
     }
@@ -160,7 +160,7 @@ Status decode_model_infer_request(inference::ModelInferRequest& message, const s
     bytes->swap(*message.mutable_raw_input_contents(raw));
     uint64_t expected = 0;
     if (*dtype != DType::kBytes) {
-      if (__builtin_mul_overflow(*count, static_cast<uint64_t>(dtype_size(*dtype)), &expected)) {
+      if (__builtin_mul_overflow(count, static_cast<uint64_t>(dtype_size(*dtype)), &expected)) {
         return invalid_argument(describe(name, *dtype, shape) + ": the byte size overflows");
       }
       if (static_cast<uint64_t>(bytes->size()) != expected) {
@@ -191,7 +191,7 @@ void encode_model_infer_response(const serving::InferenceResponse& response, inf
     tensor->set_name(output.name);
     tensor->set_datatype(std::string(serving::wire_name(output.tensor.dtype())));
     for (int64_t d : output.tensor.shape().dims()) tensor->add_shape(d);
-    const serving::RequestedOutput* requested = requested_output(response, output.name);
+    const serving::RequestedOutput* requested = response.requested_for(output.name);
     if (requested != nullptr && requested->shared_memory) {
       // The server copied it into the client's region (InferenceServer::infer): no raw_output_contents entry.
       auto& parameters = *tensor->mutable_parameters();

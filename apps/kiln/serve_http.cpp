@@ -291,6 +291,17 @@ class HttpFrontEnd {
     if (fd >= 0) (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
   }
 
+  // The API key (when one is set) guards the model-control and shared-memory endpoints.
+  bool authorized(evhttp_request* request) const {
+    const char* authorization = evhttp_find_header(evhttp_request_get_input_headers(request), kAuthorizationHeader);
+    return api_key_.accepts(authorization ? authorization : "");
+  }
+
+  void reply_unauthorized(evhttp_request* request) {
+    evhttp_add_header(evhttp_request_get_output_headers(request), "WWW-Authenticate", "Bearer");
+    send_now(request, kHttpUnauthorized, encode_error(kUnauthenticatedMessage));
+  }
+
   void reply_status(evhttp_request* request, const Status& status) {
     send_now(request, http_status_for(status), encode_error(status.message()));
   }
@@ -406,11 +417,7 @@ class HttpFrontEnd {
 
   void route_repository(evhttp_request* request, const std::vector<std::string>& parts, bool is_post) {
     if (!is_post) return send_now(request, kHttpMethodNotAllowed, encode_error("repository requests use POST"));
-    const char* authorization = evhttp_find_header(evhttp_request_get_input_headers(request), kAuthorizationHeader);
-    if (!api_key_.accepts(authorization ? authorization : "")) {
-      evhttp_add_header(evhttp_request_get_output_headers(request), "WWW-Authenticate", "Bearer");
-      return send_now(request, kHttpUnauthorized, encode_error(kUnauthenticatedMessage));
-    }
+    if (!authorized(request)) return reply_unauthorized(request);
     if (parts.size() == 3 && parts[2] == "index") {
       Result<bool> ready_only = decode_index_ready_flag(body_of(request));
       if (!ready_only.ok()) return reply_status(request, ready_only.status());
@@ -439,11 +446,7 @@ class HttpFrontEnd {
     }
     if (action != "register" && action != "unregister") return send_now(request, kHttpNotFound, encode_error("unknown shared memory request"));
     if (!is_post) return send_now(request, kHttpMethodNotAllowed, encode_error("shared memory " + action + " uses POST"));
-    const char* authorization = evhttp_find_header(evhttp_request_get_input_headers(request), kAuthorizationHeader);
-    if (!api_key_.accepts(authorization ? authorization : "")) {
-      evhttp_add_header(evhttp_request_get_output_headers(request), "WWW-Authenticate", "Bearer");
-      return send_now(request, kHttpUnauthorized, encode_error(kUnauthenticatedMessage));
-    }
+    if (!authorized(request)) return reply_unauthorized(request);
     if (action == "unregister") {
       Status status = registry.unregister_region(region);
       return status.ok() ? send_now(request, kHttpOk, "") : reply_status(request, status);

@@ -255,7 +255,7 @@ Status decode_infer_request(const InferBody& body, const serving::SharedMemoryRe
 
 EncodedInferResponse encode_infer_response(const serving::InferenceResponse& response, bool binary_by_default) {
   auto is_binary = [&](const std::string& name) {
-    const serving::RequestedOutput* r = requested_output(response, name);
+    const serving::RequestedOutput* r = response.requested_for(name);
     return r != nullptr ? r->binary : binary_by_default;
   };
   std::string binary;
@@ -272,7 +272,7 @@ EncodedInferResponse encode_infer_response(const serving::InferenceResponse& res
     write_json_string(w, "name", output.name);
     write_json_string(w, "datatype", std::string(serving::wire_name(output.tensor.dtype())));
     write_shape(w, output.tensor.shape().dims());
-    const serving::RequestedOutput* requested = requested_output(response, output.name);
+    const serving::RequestedOutput* requested = response.requested_for(output.name);
     if (requested != nullptr && requested->shared_memory) {
       // The server copied the bytes into the client's region (InferenceServer::infer): say where.
       const serving::SharedMemoryRef& ref = requested->shared_memory->ref;

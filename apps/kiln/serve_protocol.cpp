@@ -63,10 +63,4 @@ Result<std::optional<serving::SharedMemorySpan>> shared_memory_span(const std::s
   return std::optional<serving::SharedMemorySpan>(std::move(*span));
 }
 
-const serving::RequestedOutput* requested_output(const serving::InferenceResponse& response, const std::string& name) {
-  for (const serving::RequestedOutput& r : response.requested)
-    if (r.name == name) return &r;
-  return nullptr;
-}
-
 }  // namespace kiln::cli::serve

@@ -36,7 +36,5 @@ Status apply_request_parameter(const std::string& key, const ParameterValue& val
 Result<std::optional<serving::SharedMemorySpan>> shared_memory_span(const std::string& tensor,
                                                                      const std::map<std::string, ParameterValue>& parameters,
                                                                      const serving::SharedMemoryRegistry& registry);
-// The requested output `name` of a response, or nullptr.
-const serving::RequestedOutput* requested_output(const serving::InferenceResponse& response, const std::string& name);
 
 }  // namespace kiln::cli::serve

@@ -39,7 +39,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_DIR = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "serving"))
-from serve_test_util import HOST, KilnServer, check  # noqa: E402
+from serve_test_util import HOST, KilnServer, check, http_request  # noqa: E402
 
 MODEL = "bench_model"
 GRPC_METHOD = "/inference.GRPCInferenceService/ModelInfer"
@@ -126,10 +126,8 @@ def shared_input(ports, tensor):
     key = "/" + block.name.lstrip("/")
 
     def post(path, body=None):
-        request = urllib.request.Request(f"http://{HOST}:{ports['HTTP']}{path}", method="POST",
-                                         data=json.dumps(body).encode() if body is not None else None)
-        with urllib.request.urlopen(request, timeout=30) as r:
-            check(r.status == 200, f"{path}: HTTP {r.status}")
+        status, answer = http_request(ports["HTTP"], "POST", path, body)
+        check(status == 200, f"{path}: HTTP {status} {answer}")
     post(f"/v2/systemsharedmemory/region/{region}/register", {"key": key, "offset": 0, "byte_size": tensor.nbytes})
 
     def close():

@@ -131,8 +131,7 @@ Status Engine::prepare(ProfileState& state, size_t index) {
     }
     auto op = op_kind_from_name(ps.op());
     if (!op) return failed_precondition(where + " uses op '" + ps.op() + "', which this kiln does not know");
-    const backends::Backend* backend = cpu_threads_ > 0 && ps.backend() == "cpu" ? backends::cpu_backend_with_threads(cpu_threads_)
-                                                                                : backends::find_backend(ps.backend());
+    const backends::Backend* backend = backends::find_backend(ps.backend(), cpu_threads_);
     if (!backend)
       return failed_precondition(where + " needs backend '" + ps.backend() + "', which this kiln build lacks (it has: " +
                                  backends::backend_names() + ")");

@@ -71,6 +71,13 @@ struct InferenceResponse {
   std::vector<NamedTensor> outputs;
   std::vector<RequestedOutput> requested;  // echoes the request's output choices
   RequestTimestamps timestamps;
+
+  // The client's choices for output `name`, or nullptr when it did not name that output.
+  const RequestedOutput* requested_for(const std::string& name) const {
+    for (const RequestedOutput& r : requested)
+      if (r.name == name) return &r;
+    return nullptr;
+  }
 };
 
 }  // namespace kiln::serving

@@ -34,9 +34,9 @@ void deliver_to_shared_memory(InferenceRequest& request) {
   request.on_complete = [inner = std::move(request.on_complete)](InferenceResponse&& response) {
     for (const NamedTensor& output : response.outputs) {
       if (!response.status.ok()) break;
-      for (const RequestedOutput& requested : response.requested)
-        if (requested.name == output.name && requested.shared_memory)
-          response.status = write_shared_memory_output(output.name, output.tensor, *requested.shared_memory);
+      const RequestedOutput* requested = response.requested_for(output.name);
+      if (requested != nullptr && requested->shared_memory)
+        response.status = write_shared_memory_output(output.name, output.tensor, *requested->shared_memory);
     }
     if (inner) inner(std::move(response));
   };
@@ -96,19 +96,15 @@ Result<std::unique_ptr<InferenceServer>> InferenceServer::create(const ServerOpt
 
 void InferenceServer::load_concurrently_locked(const std::vector<std::string>& names) {
   const size_t threads = std::min(names.size(), static_cast<size_t>(std::max(options_.model_load_threads, 1)));
-  if (threads <= 1) {
-    for (const std::string& name : names)
-      if (!shutting_down_) (void)load_locked(name);
-    return;
-  }
   std::atomic<size_t> next{0};
-  std::vector<std::thread> pool;
-  for (size_t t = 0; t < threads; ++t) {
-    pool.emplace_back([&] {
-      for (size_t i = next++; i < names.size() && !shutting_down_; i = next++) (void)load_locked(names[i]);
-    });
-  }
-  for (std::thread& thread : pool) thread.join();
+  auto load_next = [&] {
+    for (size_t i = next++; i < names.size() && !shutting_down_; i = next++) (void)load_locked(names[i]);
+  };
+  // The calling thread is one of the loaders: with one thread no other is started.
+  std::vector<std::thread> helpers;
+  for (size_t t = 1; t < threads; ++t) helpers.emplace_back(load_next);
+  load_next();
+  for (std::thread& helper : helpers) helper.join();
 }
 
 Status InferenceServer::load_locked(const std::string& name) {
@@ -419,7 +415,7 @@ void InferenceServer::poll_repository() {
     changed.push_back(name);
   }
   // Failures are recorded in failures_; a reload that failed leaves the previous model serving.
-  if (!shutting_down_) load_concurrently_locked(changed);
+  load_concurrently_locked(changed);
 }
 
 Result<std::vector<VersionStatistics>> InferenceServer::statistics(const std::string& name, const std::string& version) const {

@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -94,7 +95,11 @@ Result<SharedMemorySpan> SharedMemoryRegistry::resolve(const SharedMemoryRef& re
 
 Result<Tensor> shared_memory_tensor(const std::string& input, DType dtype, const Shape& shape, const SharedMemorySpan& span) {
   if (dtype == DType::kBytes) return unimplemented("input '" + input + "': BYTES inputs cannot come from shared memory yet");
-  const uint64_t expected = static_cast<uint64_t>(shape.numel()) * dtype_size(dtype);
+  // Checked: this runs on a client's shape before anything else has counted its elements.
+  const std::optional<int64_t> elements = shape.checked_numel();
+  uint64_t expected = 0;
+  if (!elements || __builtin_mul_overflow(static_cast<uint64_t>(*elements), dtype_size(dtype), &expected))
+    return invalid_argument("input '" + input + "': shape " + shape.to_string() + " has a negative size or its byte size overflows");
   if (span.ref.byte_size != expected)
     return invalid_argument("input '" + input + "' of shape " + shape.to_string() + " needs " + std::to_string(expected) +
                             " bytes but shared_memory_byte_size is " + std::to_string(span.ref.byte_size));

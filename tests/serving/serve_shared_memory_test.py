@@ -92,6 +92,9 @@ def check_http(server, inputs, outputs, rng):
     expect_http_error(port, "POST", infer, affine_shm_request(0, 0, in_size=16), 400, "needs 32 bytes", "byte size mismatch")
     expect_http_error(port, "POST", infer, affine_shm_request(REGION_BYTES - 16, 0), 400, "reaches past", "span past the region")
     expect_http_error(port, "POST", infer, affine_shm_request(0, 0, out_size=16), 400, "more than the 16", "output region too small")
+    huge = affine_shm_request(0, 0)
+    huge["inputs"][0]["shape"] = [2 ** 32, 2 ** 32, 2]
+    expect_http_error(port, "POST", infer, huge, 400, "overflows", "an element count past int64")
     only_region = affine_shm_request(0, 0)
     del only_region["inputs"][0]["parameters"]["shared_memory_byte_size"]
     expect_http_error(port, "POST", infer, only_region, 400, "needs both", "region without byte size")

@@ -19,6 +19,12 @@ const Backend* find_backend(std::string_view name) {
   return nullptr;
 }
 
+const Backend* find_backend(std::string_view name, int cpu_threads) {
+  const Backend* backend = find_backend(name);
+  if (backend != nullptr && cpu_threads > 0 && backend == cpu_backend_if_built()) return cpu_backend_with_threads(cpu_threads);
+  return backend;
+}
+
 std::string backend_names() {
   std::string names;
   for (const Backend* b : all_backends()) names += (names.empty() ? "" : ", ") + std::string(b->name());

@@ -15,6 +15,9 @@ namespace kiln::backends {
 std::vector<const Backend*> all_backends();
 // nullptr when the name is unknown or that backend is not built.
 const Backend* find_backend(std::string_view name);
+// find_backend, with the CPU backend on `cpu_threads` threads when that is positive (one backend
+// per count, cpu_backend_with_threads); 0 gives the shared one.
+const Backend* find_backend(std::string_view name, int cpu_threads);
 // "cuda, cpu, reference": for error messages.
 std::string backend_names();
 // The device a backend's buffers live on; nullptr when this machine has none (no GPU).
