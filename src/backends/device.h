@@ -43,6 +43,15 @@ class Device {
     (void)ptr;
     return false;
   }
+  // Page-locks existing host memory (a client's shared-memory region) so copies from it skip the
+  // staging copy too; false where the device has no such notion or the lock failed.
+  virtual bool page_lock(void* ptr, size_t bytes) const {
+    (void)ptr;
+    (void)bytes;
+    return false;
+  }
+  // Undoes page_lock; call before the memory is unmapped.
+  virtual void page_unlock(void* ptr) const { (void)ptr; }
 
   // Asynchronous on `stream` where the device has streams; synchronous on the host.
   virtual Status copy_to_device(void* dst, const void* src, size_t bytes, void* stream) const = 0;

@@ -1,13 +1,14 @@
 #include "engine/engine_session.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <optional>
 #include <mutex>
-#include <set>
 #include <sstream>
 #include <unistd.h>
 
 #include "engine/builder/engine_builder.h"
+#include "kiln/batch_runner.h"
 #include "runtime/engine.h"
 #include "runtime/execution_context.h"
 
@@ -23,7 +24,9 @@ TensorInfo info_of(const runtime::EngineTensor& t) {
   return info;
 }
 
-class EngineSession final : public Session {
+// A BatchRunner too: the dynamic batcher hands it a batch as its requests' tensors, which the
+// context copies to the device one by one instead of the batcher joining them on the host first.
+class EngineSession final : public Session, public BatchRunner {
  public:
   EngineSession(std::shared_ptr<runtime::Engine> engine, bool cuda_graphs)
       : engine_(std::move(engine)), cuda_graphs_(cuda_graphs), idle_(engine_->profile_count()) {
@@ -46,7 +49,7 @@ class EngineSession final : public Session {
 
   Result<std::vector<Tensor>> run_timed(const std::map<std::string, Tensor>& inputs, RunTimings* timings) const override {
     KILN_ASSIGN_OR_RETURN(std::vector<Tensor> ordered, order_inputs(inputs));
-    KILN_ASSIGN_OR_RETURN(Choice choice, choose_profile(ordered));
+    KILN_ASSIGN_OR_RETURN(Choice choice, choose_profile(specs_of(ordered)));
     KILN_ASSIGN_OR_RETURN(auto context, acquire(choice.profile));
     runtime::RunTimings t;
     // A smaller batch runs in the next profile up: the context zeroes the rows past the caller's
@@ -59,9 +62,33 @@ class EngineSession final : public Session {
     return outputs;
   }
 
+  Result<std::vector<Tensor>> run_parts(const std::map<std::string, std::vector<Tensor>>& parts) const override {
+    std::vector<std::vector<Tensor>> ordered;
+    std::vector<InputSpec> specs;
+    for (const auto& t : engine_->inputs()) {
+      auto it = parts.find(t.name);
+      if (it == parts.end() || it->second.empty()) return invalid_argument("input '" + t.name + "' is missing");
+      InputSpec spec{it->second.front().dtype(), it->second.front().shape()};
+      for (size_t g = 1; g < it->second.size(); ++g) {
+        if (spec.shape.rank() == 0 || it->second[g].rank() == 0)
+          return invalid_argument("input '" + t.name + "': a scalar cannot be joined into a batch");
+        spec.shape[0] += it->second[g].shape()[0];
+      }
+      specs.push_back(std::move(spec));
+      ordered.push_back(it->second);
+    }
+    for (const auto& named : parts)
+      if (!is_input(named.first)) return unknown_input(named.first);
+    KILN_ASSIGN_OR_RETURN(Choice choice, choose_profile(specs));
+    KILN_ASSIGN_OR_RETURN(auto context, acquire(choice.profile));
+    auto outputs = context->run_parts(ordered, choice.padded_batch >= 0 ? choice.batch : -1);
+    release(std::move(context));
+    return outputs;
+  }
+
   Result<std::vector<StepProfile>> profile_steps(const std::map<std::string, Tensor>& inputs, int iterations) const override {
     KILN_ASSIGN_OR_RETURN(std::vector<Tensor> ordered, order_inputs(inputs));
-    KILN_ASSIGN_OR_RETURN(Choice choice, choose_profile(ordered));
+    KILN_ASSIGN_OR_RETURN(Choice choice, choose_profile(specs_of(ordered)));
     if (choice.padded_batch >= 0) return invalid_argument("profile the engine at one of its profiles' exact shapes");
     KILN_ASSIGN_OR_RETURN(auto context, acquire(choice.profile));
     auto ran = context->run(ordered);  // loads the inputs into the arena
@@ -85,6 +112,16 @@ class EngineSession final : public Session {
   }
 
  private:
+  struct InputSpec {
+    DType dtype = DType::kUndefined;
+    Shape shape;
+  };
+  static std::vector<InputSpec> specs_of(const std::vector<Tensor>& inputs) {
+    std::vector<InputSpec> specs;
+    for (const Tensor& t : inputs) specs.push_back({t.dtype(), t.shape()});
+    return specs;
+  }
+
   struct Choice {
     size_t profile = 0;
     int64_t batch = -1;         // the caller's batch, when padded
@@ -99,13 +136,13 @@ class EngineSession final : public Session {
 
   // The profile whose shapes match exactly; else, when the inputs differ from profiles only in
   // dim 0 (the batch), the smallest profile with a batch at least as large (padded).
-  Result<Choice> choose_profile(const std::vector<Tensor>& inputs) const {
+  Result<Choice> choose_profile(const std::vector<InputSpec>& inputs) const {
     std::optional<Choice> padded;
     int64_t batch = -1;
     bool uniform_batch = true;
-    for (const Tensor& t : inputs) {
-      if (t.rank() > 0 && batch < 0) batch = t.shape()[0];
-      else if (t.rank() == 0 || t.shape()[0] != batch) uniform_batch = false;
+    for (const InputSpec& t : inputs) {
+      if (t.shape.rank() > 0 && batch < 0) batch = t.shape[0];
+      else if (t.shape.rank() == 0 || t.shape[0] != batch) uniform_batch = false;
     }
     for (size_t p = 0; p < engine_->profile_count(); ++p) {
       const auto& expected = engine_->inputs(p);
@@ -113,9 +150,9 @@ class EngineSession final : public Session {
       int64_t profile_batch = -1;
       for (size_t i = 0; i < inputs.size(); ++i) {
         const Shape& want = expected[i].shape;
-        const Shape& got = inputs[i].shape();
+        const Shape& got = inputs[i].shape;
         if (want != got) exact = false;
-        if (inputs[i].dtype() != expected[i].dtype || want.rank() != got.rank() || want.rank() == 0) {
+        if (inputs[i].dtype != expected[i].dtype || want.rank() != got.rank() || want.rank() == 0) {
           batch_fits = false;
           continue;
         }
@@ -135,27 +172,32 @@ class EngineSession final : public Session {
     }
     std::string given;
     for (size_t i = 0; i < inputs.size(); ++i)
-      given += " " + engine_->inputs()[i].name + "=" + std::string(dtype_name(inputs[i].dtype())) + inputs[i].shape().to_string();
+      given += " " + engine_->inputs()[i].name + "=" + std::string(dtype_name(inputs[i].dtype)) + inputs[i].shape.to_string();
     return invalid_argument("no profile of the engine takes these inputs (" + given.substr(1) +
                             "); the plan was built for " + shapes);
   }
 
   Result<std::vector<Tensor>> order_inputs(const std::map<std::string, Tensor>& inputs) const {
     std::vector<Tensor> ordered;
-    std::set<std::string> known;
     for (const auto& t : engine_->inputs()) {
-      known.insert(t.name);
       auto it = inputs.find(t.name);
       if (it == inputs.end()) return invalid_argument("input '" + t.name + "' is missing");
       ordered.push_back(it->second);
     }
-    for (const auto& [name, tensor] : inputs)
-      if (!known.count(name)) {
-        std::string names;
-        for (const auto& t : engine_->inputs()) names.append(names.empty() ? "" : ", ").append(t.name);
-        return invalid_argument("unknown input '" + name + "' (the engine's inputs are: " + names + ")");
-      }
+    for (const auto& named : inputs)
+      if (!is_input(named.first)) return unknown_input(named.first);
     return ordered;
+  }
+
+  bool is_input(const std::string& name) const {
+    const auto& all = engine_->inputs();
+    return std::any_of(all.begin(), all.end(), [&](const runtime::EngineTensor& t) { return t.name == name; });
+  }
+
+  Status unknown_input(const std::string& name) const {
+    std::string names;
+    for (const auto& t : engine_->inputs()) names.append(names.empty() ? "" : ", ").append(t.name);
+    return invalid_argument("unknown input '" + name + "' (the engine's inputs are: " + names + ")");
   }
 
   Result<std::unique_ptr<runtime::ExecutionContext>> acquire(size_t profile) const {

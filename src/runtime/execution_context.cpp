@@ -93,21 +93,34 @@ Status ExecutionContext::enqueue() {
   return enqueue_steps();
 }
 
-Status ExecutionContext::check_inputs(const std::vector<Tensor>& inputs, int64_t rows) const {
+Status ExecutionContext::check_inputs(const std::vector<std::vector<Tensor>>& inputs, int64_t rows) const {
   const auto& expected = state().inputs;
   if (inputs.size() != expected.size())
     return invalid_argument("the engine takes " + std::to_string(expected.size()) + " inputs, got " +
                             std::to_string(inputs.size()));
   for (size_t i = 0; i < inputs.size(); ++i) {
     const EngineTensor& e = expected[i];
-    if (inputs[i].dtype() != e.dtype)
-      return invalid_argument("input '" + e.name + "' must be " + std::string(dtype_name(e.dtype)) + ", got " +
-                              std::string(dtype_name(inputs[i].dtype())));
     Shape want = e.shape;
     if (rows >= 0 && want.rank() > 0 && rows <= want[0]) want[0] = rows;
-    if (inputs[i].shape() != want)
+    if (inputs[i].empty()) return invalid_argument("input '" + e.name + "' has no tensor");
+    // The groups' joined shape: the first group's with dimension 0 summed over all of them.
+    Shape joined = inputs[i].front().shape();
+    for (size_t g = 0; g < inputs[i].size(); ++g) {
+      const Tensor& group = inputs[i][g];
+      if (group.dtype() != e.dtype)
+        return invalid_argument("input '" + e.name + "' must be " + std::string(dtype_name(e.dtype)) + ", got " +
+                                std::string(dtype_name(group.dtype())));
+      if (g == 0) continue;
+      bool same_rows_shape = group.rank() == joined.rank() && group.rank() > 0;
+      for (size_t d = 1; same_rows_shape && d < group.rank(); ++d) same_rows_shape = group.shape()[d] == joined[d];
+      if (!same_rows_shape)
+        return invalid_argument("input '" + e.name + "': row groups of shapes " + inputs[i].front().shape().to_string() +
+                                " and " + group.shape().to_string() + " cannot be joined");
+      joined[0] += group.shape()[0];
+    }
+    if (joined != want)
       return invalid_argument("input '" + e.name + "' must have shape " + want.to_string() + " (the plan was built for " +
-                              e.shape.to_string() + "), got " + inputs[i].shape().to_string());
+                              e.shape.to_string() + "), got " + joined.to_string());
   }
   return {};
 }
@@ -117,22 +130,37 @@ Result<std::vector<Tensor>> ExecutionContext::run(const std::vector<Tensor>& inp
 }
 
 Result<std::vector<Tensor>> ExecutionContext::run_rows(const std::vector<Tensor>& inputs, int64_t rows, RunTimings* timings) {
+  std::vector<std::vector<Tensor>> groups;
+  groups.reserve(inputs.size());
+  for (const Tensor& t : inputs) groups.push_back({t});
+  return run_parts(groups, rows, timings);
+}
+
+Result<std::vector<Tensor>> ExecutionContext::run_parts(const std::vector<std::vector<Tensor>>& inputs, int64_t rows,
+                                                        RunTimings* timings) {
   KILN_RETURN_IF_ERROR(check_inputs(inputs, rows));
   const backends::Device& device = engine_->device();
   const bool staged = !input_staging_.empty() || !output_staging_.empty();
   KILN_RETURN_IF_ERROR(device.record_event(events_[kStart], stream_));
   for (size_t i = 0; i < inputs.size(); ++i) {
-    const void* src = inputs[i].raw_data();
-    const size_t bytes = inputs[i].nbytes();
-    // A caller's page-locked buffer (kiln/transfer_tensor.h) goes to the device as it is.
-    if (staged && bytes > 0 && !device.is_page_locked(src)) {
-      std::memcpy(input_staging_[i], src, bytes);
-      src = input_staging_[i];
-    }
     auto* dst = static_cast<uint8_t*>(input_address(i));
-    if (bytes > 0) KILN_RETURN_IF_ERROR(device.copy_to_device(dst, src, bytes, stream_));
+    size_t offset = 0;
+    for (const Tensor& group : inputs[i]) {
+      const void* src = group.raw_data();
+      const size_t bytes = group.nbytes();
+      if (bytes == 0) continue;
+      // A caller's page-locked buffer (kiln/transfer_tensor.h) goes to the device as it is.
+      if (staged && !device.is_page_locked(src)) {
+        auto* staging = static_cast<uint8_t*>(input_staging_[i]) + offset;
+        std::memcpy(staging, src, bytes);
+        src = staging;
+      }
+      KILN_RETURN_IF_ERROR(device.copy_to_device(dst + offset, src, bytes, stream_));
+      offset += bytes;
+    }
     // Rows past the caller's are zero: a padded batch computes on defined data.
-    if (bytes < state().inputs[i].nbytes) KILN_RETURN_IF_ERROR(device.fill(dst + bytes, 0, state().inputs[i].nbytes - bytes, stream_));
+    if (offset < state().inputs[i].nbytes)
+      KILN_RETURN_IF_ERROR(device.fill(dst + offset, 0, state().inputs[i].nbytes - offset, stream_));
   }
   KILN_RETURN_IF_ERROR(device.record_event(events_[kAfterInputs], stream_));
   KILN_RETURN_IF_ERROR(enqueue());

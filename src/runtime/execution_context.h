@@ -44,6 +44,12 @@ class ExecutionContext {
   // (at most the profile's), the rows after them are zero, and outputs whose dimension 0 is the
   // profile's batch come back with `rows` rows. Pads without a padded host copy.
   Result<std::vector<Tensor>> run_rows(const std::vector<Tensor>& inputs, int64_t rows, RunTimings* timings = nullptr);
+  // run_rows() with each input given as consecutive row groups (a dynamic batch's requests):
+  // each group is copied to its rows in the arena directly (page-locked groups without a host
+  // copy; pageable ones through the staging buffer, each group's transfer overlapping the next
+  // group's staging copy). `rows` is the groups' total, at most the profile's batch.
+  Result<std::vector<Tensor>> run_parts(const std::vector<std::vector<Tensor>>& inputs, int64_t rows,
+                                        RunTimings* timings = nullptr);
   // Per-step device time in milliseconds, averaged over `iterations` runs of the step list
   // without graph capture (events between steps).
   Result<std::vector<double>> profile_steps(int iterations);
@@ -54,7 +60,7 @@ class ExecutionContext {
   const Engine::ProfileState& state() const { return engine_->profiles_[profile_]; }
   Status initialize(bool use_graph_capture);
   Status enqueue_steps();
-  Status check_inputs(const std::vector<Tensor>& inputs, int64_t rows) const;
+  Status check_inputs(const std::vector<std::vector<Tensor>>& inputs, int64_t rows) const;
 
   std::shared_ptr<const Engine> engine_;
   size_t profile_ = 0;

@@ -17,3 +17,16 @@ Tensor allocate_transfer_tensor(DType dtype, const Shape& shape) {
 }
 
 }  // namespace kiln
+
+namespace kiln {
+
+bool lock_transfer_memory(void* data, size_t bytes) {
+  const backends::Device* device = backends::device_for(backends::DeviceKind::kCuda);
+  return device != nullptr && bytes > 0 && device->page_lock(data, bytes);
+}
+
+void unlock_transfer_memory(void* data) {
+  if (const backends::Device* device = backends::device_for(backends::DeviceKind::kCuda)) device->page_unlock(data);
+}
+
+}  // namespace kiln

@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "kiln/transfer_tensor.h"
+
 namespace kiln::serving {
 namespace {
 
@@ -50,7 +52,13 @@ Status SharedMemoryRegistry::register_region(const std::string& name, const std:
   if (base == MAP_FAILED) return internal_error("shared memory key '" + key + "' cannot be mapped: " + std::strerror(errno));
   Region region;
   region.status = {name, key, offset, byte_size};
-  region.mapping = std::shared_ptr<void>(base, [end](void* p) { ::munmap(p, end); });
+  // Page-locked where a GPU exists: a batch of inputs in the region then goes to the device
+  // straight from it (the execution context skips its staging copy), with no join in between.
+  const bool locked = lock_transfer_memory(base, end);
+  region.mapping = std::shared_ptr<void>(base, [end, locked](void* p) {
+    if (locked) unlock_transfer_memory(p);
+    ::munmap(p, end);
+  });
   region.data = static_cast<unsigned char*>(base) + offset;
   std::lock_guard<std::mutex> lock(mutex_);
   if (!regions_.emplace(name, std::move(region)).second)

@@ -2,6 +2,7 @@
 // the same graph and the same random inputs; and the plan file's refusals.
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -224,6 +225,55 @@ TEST(PlanEngine, AContextRunsASmallerBatchInItsProfileAndReturnsOnlyThoseRows) {
   auto wrong_image = (*context)->run_rows({engine_test::random_tensor(DType::kFloat32, Shape{2, 3, 8, 9}, 61)}, 2);
   ASSERT_FALSE(wrong_image.ok());
   EXPECT_NE(wrong_image.status().message().find("2x3x8x8"), std::string::npos) << wrong_image.status().to_string();
+}
+
+// The dynamic batcher's path (kiln/batch_runner.h): each request's rows copied to their place in
+// the arena, no host join; the result must equal a run on the joined batch.
+TEST(PlanEngine, AContextJoinsRowGroupsIntoOneBatch) {
+  BuildOptions options = reference_options();
+  options.shapes["x"] = Shape{4, 3, 8, 8};
+  auto engine = engine_test::build_and_load(small_cnn_any_batch(), options, "groups");
+  ASSERT_TRUE(engine.ok()) << engine.status().to_string();
+  auto context = (*engine)->create_context(0);
+  ASSERT_TRUE(context.ok());
+  ASSERT_TRUE((*context)->run({engine_test::random_tensor(DType::kFloat32, Shape{4, 3, 8, 8}, 70)}).ok());
+  const std::vector<std::vector<int64_t>> splits = {{1, 2}, {2, 2}, {1, 1, 1, 1}, {3}};
+  for (const std::vector<int64_t>& split : splits) {
+    std::vector<Tensor> groups;
+    int64_t rows = 0;
+    for (int64_t n : split) {
+      groups.push_back(engine_test::random_tensor(DType::kFloat32, Shape{n, 3, 8, 8}, 71 + static_cast<uint32_t>(rows)));
+      rows += n;
+    }
+    // The joined batch, built by hand for the reference executor.
+    Tensor joined(DType::kFloat32, Shape{rows, 3, 8, 8});
+    auto* out = static_cast<unsigned char*>(joined.raw_data());
+    for (const Tensor& g : groups) {
+      std::memcpy(out, g.raw_data(), g.nbytes());
+      out += g.nbytes();
+    }
+    auto executor = GraphExecutor::create(small_cnn_any_batch());
+    ASSERT_TRUE(executor.ok());
+    auto expected = (*executor)->run({{"x", joined}});
+    ASSERT_TRUE(expected.ok()) << expected.status().to_string();
+    auto got = (*context)->run_parts({groups}, rows);
+    ASSERT_TRUE(got.ok()) << got.status().to_string();
+    ASSERT_EQ(got->size(), expected->size());
+    for (size_t i = 0; i < got->size(); ++i) {
+      EXPECT_EQ((*got)[i].shape(), (*expected)[i].shape()) << "output " << i << " with " << split.size() << " groups";
+      EXPECT_LT(relative_error((*got)[i], (*expected)[i]), 1e-6) << "output " << i << " with " << split.size() << " groups";
+    }
+  }
+  auto mismatched = (*context)->run_parts({{engine_test::random_tensor(DType::kFloat32, Shape{1, 3, 8, 8}, 80),
+                                            engine_test::random_tensor(DType::kFloat32, Shape{1, 3, 8, 9}, 81)}},
+                                          2);
+  ASSERT_FALSE(mismatched.ok());
+  EXPECT_NE(mismatched.status().message().find("cannot be joined"), std::string::npos) << mismatched.status().to_string();
+  auto too_many = (*context)->run_parts({{engine_test::random_tensor(DType::kFloat32, Shape{3, 3, 8, 8}, 82),
+                                          engine_test::random_tensor(DType::kFloat32, Shape{2, 3, 8, 8}, 83)}},
+                                        5);
+  ASSERT_FALSE(too_many.ok());
+  EXPECT_NE(too_many.status().message().find("4x3x8x8"), std::string::npos) << too_many.status().to_string();
 }
 
 TEST(PlanEngine, CpuStepsRunOnTheSessionsOwnThreadCount) {

@@ -72,6 +72,30 @@ TEST(DynamicBatcher, ConcurrentRequestsShareBatches) {
   for (const auto& [size, batch] : stats.batch_stats) EXPECT_LE(size, 8u);
 }
 
+// A session with a batch runner gets each batch of several requests as their own tensors, in
+// queue order (no join in the batcher), and each request still gets back its own rows.
+TEST(DynamicBatcher, HandsBatchesToTheSessionsBatchRunnerAsRowGroups) {
+  auto session = std::make_shared<testing::FakeBatchRunnerSession>(kFeatures, 20ms);
+  BatcherOptions options;
+  options.max_batch_size = 8;
+  options.dynamic_batching = true;
+  options.max_queue_delay = 50ms;
+  DynamicBatcher batcher(session, options, "fake", "1");
+  std::mt19937 rng(4321);
+  std::vector<Submitted> submitted;
+  const int64_t rows[] = {2, 1, 3, 1, 1, 2, 1, 2};
+  for (int64_t r : rows) submitted.push_back(submit(batcher, rng, r));
+  for (Submitted& s : submitted) expect_doubled_plus_one(s, s.response.get());
+  const ModelStatistics stats = batcher.statistics();
+  EXPECT_EQ(stats.inference_count, 13u);
+  EXPECT_LT(stats.execution_count, std::size(rows));
+  ASSERT_GT(session->part_runs(), 0);
+  // Every request that shared a batch went in as one group; single requests ran through run().
+  const int single_runs = static_cast<int>(stats.execution_count) - session->part_runs();
+  EXPECT_EQ(session->groups() + single_runs, static_cast<int>(std::size(rows)));
+  EXPECT_EQ(session->runs(), static_cast<int>(stats.execution_count));
+}
+
 TEST(DynamicBatcher, WithoutDynamicBatchingRunsOneByOne) {
   auto session = std::make_shared<FakeSession>(kFeatures, 1ms);
   BatcherOptions options;

@@ -57,6 +57,15 @@ class CudaDevice final : public backends::Device {
     return attributes.type == cudaMemoryTypeHost;
   }
 
+  bool page_lock(void* ptr, size_t bytes) const override {
+    if (cudaHostRegister(ptr, bytes, cudaHostRegisterDefault) == cudaSuccess) return true;
+    (void)cudaGetLastError();  // pageable memory still works, through the staging copy
+    return false;
+  }
+  void page_unlock(void* ptr) const override {
+    if (cudaHostUnregister(ptr) != cudaSuccess) (void)cudaGetLastError();
+  }
+
   Status copy_to_device(void* dst, const void* src, size_t bytes, void* stream) const override {
     return cuda_status(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, as_stream(stream)), "copy to device");
   }

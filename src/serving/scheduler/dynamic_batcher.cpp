@@ -59,6 +59,7 @@ DynamicBatcher::DynamicBatcher(std::shared_ptr<const Session> session, BatcherOp
       model_name_(std::move(model_name)),
       model_version_(std::move(model_version)),
       queues_(std::max<uint32_t>(options_.priority_levels, 1)) {
+  runner_ = dynamic_cast<const BatchRunner*>(session_.get());
   const int workers = std::max(options_.instance_count, 1);
   for (int i = 0; i < workers; ++i) workers_.emplace_back([this] { worker_loop(); });
 }
@@ -220,11 +221,17 @@ void DynamicBatcher::execute(std::vector<Pending>& batch, std::map<std::string, 
   const Clock::time_point compute_start = Clock::now();
   for (Pending& p : batch) p.request->timestamps.compute_start = compute_start;
 
-  // One request runs on its own tensors; several are joined along dimension 0.
+  // One request runs on its own tensors; several are joined along dimension 0, by the session's
+  // batch runner where it has one and here otherwise.
   std::map<std::string, Tensor> inputs;
+  std::map<std::string, std::vector<Tensor>> parts;
   Status status;
   if (batch.size() == 1) {
     for (const NamedTensor& input : batch.front().request->inputs) inputs[input.name] = input.tensor;
+  } else if (runner_ != nullptr) {
+    for (const Pending& p : batch) {
+      for (const NamedTensor& t : p.request->inputs) parts[t.name].push_back(t.tensor);
+    }
   } else {
     for (const NamedTensor& input : batch.front().request->inputs) {
       std::vector<const Tensor*> parts;
@@ -246,7 +253,7 @@ void DynamicBatcher::execute(std::vector<Pending>& batch, std::map<std::string, 
   const Clock::time_point input_end = Clock::now();
   std::vector<Tensor> outputs;
   if (status.ok()) {
-    Result<std::vector<Tensor>> result = session_->run(inputs);
+    Result<std::vector<Tensor>> result = parts.empty() ? session_->run(inputs) : runner_->run_parts(parts);
     if (result.ok()) {
       outputs = std::move(result).value();
     } else {

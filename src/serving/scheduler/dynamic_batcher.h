@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "kiln/batch_runner.h"
 #include "kiln/session.h"
 #include "serving/model_config.pb.h"
 #include "serving/scheduler/scheduler.h"
@@ -74,6 +75,9 @@ class DynamicBatcher : public Scheduler {
   void record_failure(const Pending& pending);
 
   std::shared_ptr<const Session> session_;
+  // The session's batch runner when it has one (engines): batches then go to it as the requests'
+  // tensors, without a host join (kiln/batch_runner.h).
+  const BatchRunner* runner_ = nullptr;
   BatcherOptions options_;
   std::string model_name_;
   std::string model_version_;
