@@ -65,6 +65,18 @@ std::optional<Shape> static_shape(const ir::Value* value) {
   return ir::shape_of(*value->type().shape);
 }
 
+bool same_shape(const ir::Value* a, const ir::Value* b) {
+  if (!a->type().shape || !b->type().shape || a->type().dtype != b->type().dtype) return false;
+  const ir::SymShape& x = *a->type().shape;
+  const ir::SymShape& y = *b->type().shape;
+  if (x.size() != y.size()) return false;
+  for (size_t d = 0; d < x.size(); ++d) {
+    const bool equal = x[d].is_known() ? x[d] == y[d] : (!x[d].symbol.empty() && x[d].symbol == y[d].symbol);
+    if (!equal) return false;
+  }
+  return true;
+}
+
 Tensor tensor_from_doubles(DType dtype, const Shape& shape, const std::vector<double>& values) {
   Tensor t(dtype, shape);
   visit_dtype(dtype, [&](auto tag) {

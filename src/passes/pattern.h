@@ -38,6 +38,10 @@ ir::Value* other_operand(const ir::Node& node, const ir::Value* one);
 // The static shape of `value`, when every dim is known.
 std::optional<Shape> static_shape(const ir::Value* value);
 
+// True when `a` and `b` have one dtype and the same shape: equal known dims, or unknown dims of
+// the same symbol (a residual added elementwise without broadcasting).
+bool same_shape(const ir::Value* a, const ir::Value* b);
+
 // A tensor of `dtype` and `shape` from doubles (rounded to the dtype).
 Tensor tensor_from_doubles(DType dtype, const Shape& shape, const std::vector<double>& values);
 

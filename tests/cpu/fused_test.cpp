@@ -32,20 +32,28 @@ TEST(CpuFusedConv, BiasResidualAndActivationsMatchReference) {
   }
 }
 
-TEST(CpuFusedMatMul, TransBBiasActivationMatchReference) {
+TEST(CpuFusedMatMul, TransBBiasResidualActivationMatchReference) {
   uint32_t salt = 1;
   for (bool trans_b : {false, true}) {
     for (const char* activation : {"", "Gelu", "Relu"}) {
-      OpCase c;
-      c.op = OpKind::FusedMatMul;
-      const Shape b = trans_b ? Shape{96, 64} : Shape{64, 96};
-      c.inputs = {random_tensor(Shape{2, 7, 64}, salt), random_tensor(b, salt + 1), random_tensor(Shape{96}, salt + 2)};
-      c.constant_inputs = {1, 2};
-      c.attrs.set("trans_b", int64_t{trans_b});
-      c.attrs.set("activation", std::string(activation));
-      expect_matches_reference(c, kGemmTolerance,
-                               std::string("FusedMatMul trans_b=") + (trans_b ? "1" : "0") + " '" + activation + "'");
-      salt += 3;
+      for (bool residual : {false, true}) {
+        for (bool bias : {true, false}) {
+          if (!bias && !residual) continue;
+          OpCase c;
+          c.op = OpKind::FusedMatMul;
+          const Shape b = trans_b ? Shape{96, 64} : Shape{64, 96};
+          c.inputs = {random_tensor(Shape{2, 7, 64}, salt), random_tensor(b, salt + 1),
+                      bias ? random_tensor(Shape{96}, salt + 2) : Tensor()};
+          if (residual) c.inputs.push_back(random_tensor(Shape{2, 7, 96}, salt + 3));
+          c.constant_inputs = bias ? std::vector<size_t>{1, 2} : std::vector<size_t>{1};
+          c.attrs.set("trans_b", int64_t{trans_b});
+          c.attrs.set("activation", std::string(activation));
+          expect_matches_reference(c, kGemmTolerance,
+                                   std::string("FusedMatMul trans_b=") + (trans_b ? "1" : "0") + " '" + activation + "'" +
+                                       (bias ? " +bias" : "") + (residual ? " +Z" : ""));
+          salt += 4;
+        }
+      }
     }
   }
 }

@@ -313,21 +313,27 @@ TEST(CudaBackendFused, FusedMatMulMatchesReferenceComposition) {
   uint32_t salt = 300;
   for (const std::string activation : {"", "Relu", "GeluTanh", "Gelu"}) {
     for (bool trans_b : {false, true}) {
-      for (DType dtype : kDTypes) {
-        OpCase c;
-        c.op = *op;
-        c.attrs.set("activation", activation);
-        c.attrs.set("trans_b", int64_t{trans_b ? 1 : 0});
-        const Shape b_shape = trans_b ? Shape{1024, 256} : Shape{256, 1024};
-        c.inputs.push_back(float_input(dtype, Shape{2, 64, 256}, -1, 1, ++salt));
-        c.inputs.push_back(float_input(dtype, b_shape, -0.2f, 0.2f, ++salt, true));
-        c.inputs.push_back(float_input(dtype, Shape{1024}, -1, 1, ++salt, true));
-        Tensor b = c.inputs[1].value;
-        if (trans_b) b = ref1(OpKind::Transpose, {&b});
-        Tensor y = ref1(OpKind::MatMul, {&c.inputs[0].value, &b});
-        y = ref1(OpKind::Add, {&y, &c.inputs[2].value});
-        c.expected = {apply_activation(activation, y)};
-        expect_case_matches(c, "FusedMatMul act=" + activation + (trans_b ? " transB " : " ") + std::string(dtype_name(dtype)));
+      for (bool residual : {false, true}) {
+        for (DType dtype : kDTypes) {
+          OpCase c;
+          c.op = *op;
+          c.attrs.set("activation", activation);
+          c.attrs.set("trans_b", int64_t{trans_b ? 1 : 0});
+          const Shape b_shape = trans_b ? Shape{1024, 256} : Shape{256, 1024};
+          c.inputs.push_back(float_input(dtype, Shape{2, 64, 256}, -1, 1, ++salt));
+          c.inputs.push_back(float_input(dtype, b_shape, -0.2f, 0.2f, ++salt, true));
+          c.inputs.push_back(float_input(dtype, Shape{1024}, -1, 1, ++salt, true));
+          // Z (a transformer's residual stream) rides in cuBLASLt's C matrix, before the activation.
+          if (residual) c.inputs.push_back(float_input(dtype, Shape{2, 64, 1024}, -1, 1, ++salt));
+          Tensor b = c.inputs[1].value;
+          if (trans_b) b = ref1(OpKind::Transpose, {&b});
+          Tensor y = ref1(OpKind::MatMul, {&c.inputs[0].value, &b});
+          y = ref1(OpKind::Add, {&y, &c.inputs[2].value});
+          if (residual) y = ref1(OpKind::Add, {&y, &c.inputs[3].value});
+          c.expected = {apply_activation(activation, y)};
+          expect_case_matches(c, "FusedMatMul act=" + activation + (trans_b ? " transB" : "") + (residual ? " +Z " : " ") +
+                                     std::string(dtype_name(dtype)));
+        }
       }
     }
   }

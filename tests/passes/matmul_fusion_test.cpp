@@ -88,5 +88,46 @@ TEST(MatMulFusion, BareMatMulAndOneWhoseOutputIsReadElsewhereStay) {
   EXPECT_EQ(outcome.text.find("FusedMatMul"), std::string::npos);
 }
 
+TEST(MatMulFusion, ResidualAddBecomesZBeforeTheActivation) {
+  auto build = [] {
+    GraphBuilder b("residual");
+    ir::Value* x = b.input("x", {2, 3, 8});
+    ir::Value* mm = b.op(OpKind::MatMul, "dense", {x, b.weight("w", {8, 8}, 1)});
+    ir::Value* biased = b.op(OpKind::Add, "bias", {mm, b.weight("b", {8}, 2)});
+    ir::Value* summed = b.op(OpKind::Add, "residual", {x, biased});
+    b.output(b.op(OpKind::Relu, "relu", {summed}));
+    return b.take();
+  };
+  auto outcome = testing::run_pass(build, fuse_matmul_chains, kSeed);
+  ASSERT_TRUE(outcome.failure.empty()) << outcome.failure;
+  EXPECT_TRUE(outcome.fired);
+  EXPECT_EQ(outcome.text,
+            "graph residual (opset 17)\n"
+            "  input x: float32[2,3,8]\n"
+            "  const w: float32[8,8]\n"
+            "  const b: float32[8]\n"
+            "  %relu: float32[2,3,8] = FusedMatMul(%x, %w, %b, %x) {activation=\"Relu\"}  # dense\n"
+            "  output %relu\n");
+  EXPECT_LE(outcome.max_error, kTolerance);
+}
+
+TEST(MatMulFusion, ABroadcastingAddIsNoResidual) {
+  auto build = [] {
+    GraphBuilder b("broadcast");
+    ir::Value* x = b.input("x", {2, 3, 8});
+    ir::Value* row = b.input("row", {3, 8});
+    ir::Value* mm = b.op(OpKind::MatMul, "dense", {x, b.weight("w", {8, 8}, 1)});
+    ir::Value* biased = b.op(OpKind::Add, "bias", {mm, b.weight("b", {8}, 2)});
+    b.output(b.op(OpKind::Add, "plus_row", {biased, row}));
+    return b.take();
+  };
+  auto outcome = testing::run_pass(build, fuse_matmul_chains, kSeed);
+  ASSERT_TRUE(outcome.failure.empty()) << outcome.failure;
+  EXPECT_TRUE(outcome.fired);
+  EXPECT_NE(outcome.text.find("FusedMatMul(%x, %w, %b)"), std::string::npos) << outcome.text;
+  EXPECT_NE(outcome.text.find("= Add("), std::string::npos) << outcome.text;
+  EXPECT_LE(outcome.max_error, kTolerance);
+}
+
 }  // namespace
 }  // namespace kiln::passes

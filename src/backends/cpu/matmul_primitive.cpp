@@ -31,6 +31,11 @@ Status MatmulPrimitive::prepare(const MatmulSpec& spec, int threads) {
     if (spec.alpha != 1.0f) attr.set_output_scales(0, {spec.alpha});
     dnnl::post_ops ops;
     if (spec.beta != 0.0f) ops.append_sum(spec.beta);
+    residual_post_op_ = -1;
+    if (spec.residual) {
+      residual_post_op_ = ops.len();
+      ops.append_binary(dnnl::algorithm::binary_add, dst_);
+    }
     if (spec.activation && !append_activation(*spec.activation, ops).ok())
       throw dnnl::error(dnnl_unimplemented, "activation");
     attr.set_post_ops(ops);
@@ -49,8 +54,8 @@ Status MatmulPrimitive::prepare(const MatmulSpec& spec, int threads) {
   });
 }
 
-void MatmulPrimitive::execute(const void* src, const void* weights, const void* bias, void* dst,
-                              void* scratchpad) const {
+void MatmulPrimitive::execute(const void* src, const void* weights, const void* bias, void* dst, void* scratchpad,
+                              const void* residual) const {
   const auto& engine = cpu_engine();
   std::unordered_map<int, dnnl::memory> args{
       {DNNL_ARG_SRC, dnnl::memory(src_, engine, const_cast<void*>(src))},
@@ -58,6 +63,10 @@ void MatmulPrimitive::execute(const void* src, const void* weights, const void* 
       {DNNL_ARG_DST, dnnl::memory(dst_, engine, dst)},
       {DNNL_ARG_SCRATCHPAD, dnnl::memory(scratchpad_, engine, scratchpad)}};
   if (bias) args[DNNL_ARG_BIAS] = dnnl::memory(bias_, engine, const_cast<void*>(bias));
+  if (residual_post_op_ >= 0) {
+    args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(residual_post_op_) | DNNL_ARG_SRC_1] =
+        dnnl::memory(dst_, engine, const_cast<void*>(residual));
+  }
   matmul_.execute(thread_stream(), args);
   thread_stream().wait();
 }

@@ -1,5 +1,6 @@
 // A prepared oneDNN matmul, shared by the MatMul, FusedMatMul, Gemm and attention kernels:
-// dst = alpha * src @ weights (+ bias) (+ beta * dst) then an activation, with batch broadcasting.
+// dst = alpha * src @ weights (+ bias) (+ beta * dst) (+ residual) then an activation, with batch
+// broadcasting.
 // A constant weights operand is reordered once into oneDNN's preferred layout.
 #pragma once
 
@@ -24,6 +25,7 @@ struct MatmulSpec {
   std::vector<int64_t> bias_dims;             // empty: no bias; else dst's rank, 1 except the last
   float alpha = 1.0f;
   float beta = 0.0f;                          // > 0: dst is read (sum post-op) before being written
+  bool residual = false;                      // a dense dst-shaped tensor added before the activation
   const Attributes* activation = nullptr;     // fused-op activation attributes, or nullptr
   const void* constant_weights = nullptr;     // reordered at prepare when given
 };
@@ -32,14 +34,17 @@ class MatmulPrimitive {
  public:
   Status prepare(const MatmulSpec& spec, int threads);
   size_t scratchpad_bytes() const { return scratchpad_.get_size(); }
-  // bias may be nullptr when the spec has none; weights is ignored when it was constant.
-  void execute(const void* src, const void* weights, const void* bias, void* dst, void* scratchpad) const;
+  // bias and residual may be nullptr when the spec has none; weights is ignored when it was
+  // constant.
+  void execute(const void* src, const void* weights, const void* bias, void* dst, void* scratchpad,
+               const void* residual = nullptr) const;
   const std::string& impl() const { return impl_; }
 
  private:
   dnnl::matmul matmul_;
   dnnl::memory::desc src_, weights_, bias_, dst_, scratchpad_;
   dnnl::memory packed_weights_;
+  int residual_post_op_ = -1;  // index of the residual's binary post-op, -1 when none
   std::string impl_;
 };
 

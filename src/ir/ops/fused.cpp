@@ -15,7 +15,7 @@ namespace kiln::ir {
 namespace {
 
 enum FusedConvInput : size_t { kConvX = 0, kConvW = 1, kConvB = 2, kConvZ = 3 };
-enum FusedMatMulInput : size_t { kMatA = 0, kMatB = 1, kMatBias = 2 };
+enum FusedMatMulInput : size_t { kMatA = 0, kMatB = 1, kMatBias = 2, kMatZ = 3 };
 enum AttentionInput : size_t { kQ = 0, kK = 1, kV = 2, kMask = 3 };
 constexpr size_t kAttentionRank = 4;  // [batch, heads, sequence, head size] in qkv_layout order
 constexpr double kFlopsPerMultiplyAdd = 2.0;
@@ -37,11 +37,12 @@ Status require_dtype_of(const InferContext& ctx, size_t i, size_t like, const ch
   return {};
 }
 
-// The residual Z is added elementwise, so it must have exactly Y's shape (as far as known).
-Status check_residual(const InferContext& ctx, const ValueType& y) {
-  if (!ctx.has_input(kConvZ)) return {};
-  KILN_RETURN_IF_ERROR(require_dtype_of(ctx, kConvZ, kConvX, "Z"));
-  const SymShape* z = ctx.input_shape(kConvZ);
+// The residual Z (input `z_index`) is added elementwise, so it must have exactly Y's shape (as
+// far as known) and the first input's dtype.
+Status check_residual(const InferContext& ctx, const ValueType& y, size_t z_index) {
+  if (!ctx.has_input(z_index)) return {};
+  KILN_RETURN_IF_ERROR(require_dtype_of(ctx, z_index, 0, "Z"));
+  const SymShape* z = ctx.input_shape(z_index);
   if (!z || !y.shape) return {};
   bool conflict = z->size() != y.shape->size();
   for (size_t d = 0; !conflict && d < z->size(); ++d) conflict = dims_conflict((*z)[d], (*y.shape)[d]);
@@ -54,7 +55,7 @@ Status check_residual(const InferContext& ctx, const ValueType& y) {
 Status infer_fused_conv_nchw(InferContext& ctx) {
   KILN_RETURN_IF_ERROR(check_activation(ctx));
   KILN_RETURN_IF_ERROR(nn::infer_conv(ctx));
-  return check_residual(ctx, ctx.outputs()[0]);
+  return check_residual(ctx, ctx.outputs()[0], kConvZ);
 }
 
 // channels_last: X, W and Z are channels-last; the NCHW rules above check their NCHW view.
@@ -97,12 +98,12 @@ Status infer_fused_matmul(InferContext& ctx) {
                        " elements");
   }
   ctx.set_output(0, dtype, std::move(out));
-  return {};
+  return check_residual(ctx, ctx.outputs()[0], kMatZ);
 }
 
 double fused_matmul_flops(const Node& node, const std::vector<Shape>& inputs, const std::vector<Shape>& outputs) {
   if (outputs.empty()) return 0.0;
-  const double epilogue = (node.input(kMatBias) ? 1.0 : 0.0) +
+  const double epilogue = (node.input(kMatBias) ? 1.0 : 0.0) + (node.input(kMatZ) ? 1.0 : 0.0) +
                           (node.attrs().get_string(kActivationAttr, "").empty() ? 0.0 : 1.0);
   return linalg::matmul_flops(node, inputs, outputs) + epilogue * linalg::known_numel(outputs[0]);
 }
@@ -191,7 +192,7 @@ double attention_flops(const Node& node, const std::vector<Shape>& inputs, const
 
 void register_fused_schemas(SchemaRegistry& registry) {
   registry.add({OpKind::FusedConv, 2, 4, 1, 1, infer_fused_conv, fused_conv_flops});
-  registry.add({OpKind::FusedMatMul, 2, 3, 1, 1, infer_fused_matmul, fused_matmul_flops});
+  registry.add({OpKind::FusedMatMul, 2, 4, 1, 1, infer_fused_matmul, fused_matmul_flops});
   registry.add({OpKind::ScaledDotProductAttention, 3, 4, 1, 1, infer_attention, attention_flops});
 }
 

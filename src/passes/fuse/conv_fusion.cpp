@@ -32,18 +32,6 @@ std::optional<std::vector<double>> per_channel_constant(const ir::Graph& graph, 
   return values;
 }
 
-bool same_shape(const ir::Value* a, const ir::Value* b) {
-  if (!a->type().shape || !b->type().shape || a->type().dtype != b->type().dtype) return false;
-  const ir::SymShape& x = *a->type().shape;
-  const ir::SymShape& y = *b->type().shape;
-  if (x.size() != y.size()) return false;
-  for (size_t d = 0; d < x.size(); ++d) {
-    const bool equal = x[d].is_known() ? x[d] == y[d] : (!x[d].symbol.empty() && x[d].symbol == y[d].symbol);
-    if (!equal) return false;
-  }
-  return true;
-}
-
 ir::Node* sole_reader_of_kind(const ir::Graph& graph, const ir::Value* v, OpKind op) {
   ir::Node* n = sole_reader(graph, v);
   return n && n->op() == op ? n : nullptr;

@@ -8,12 +8,14 @@
 namespace kiln::passes {
 namespace {
 
-enum Input : size_t { kA = 0, kB = 1, kBias = 2 };
+enum Input : size_t { kA = 0, kB = 1, kBias = 2, kResidual = 3 };
 constexpr size_t kMatrixRank = 2;
 
 bool transposed(const ir::Node& n) { return n.attrs().get_int("trans_b", 0) != 0; }
 
 bool eligible(const ir::Graph& graph, const ir::Node& n) {
+  // Each sibling's residual would need a slice of the merged output of its own.
+  if (n.input(kResidual)) return false;
   const ir::Value* b = n.input(kB);
   if (!is_fixed_constant(graph, b) || b->constant()->rank() != kMatrixRank) return false;
   const ir::Value* a = n.input(kA);

@@ -1,5 +1,7 @@
-// A MatMul is only rewritten when something joins it (a bias or an activation): a bare MatMul
-// is already one kernel. Every qualifying Gemm is rewritten, so backends need not implement
+// A MatMul is only rewritten when something joins it (a bias, a residual or an activation): a
+// bare MatMul is already one kernel. A residual is an Add of a tensor of the product's exact
+// shape after the bias (a transformer's `x + dense(h)` before its LayerNorm): it becomes Z, added
+// in the GEMM's epilogue instead of a pass over memory of its own. Every qualifying Gemm is rewritten, so backends need not implement
 // Gemm's alpha/beta/transA for the common case.
 #include "passes/fuse/matmul_fusion.h"
 
@@ -18,6 +20,7 @@ constexpr size_t kMinRank = 2;
 struct MatMulChain {
   std::vector<ir::Node*> nodes;
   ir::Value* bias = nullptr;
+  ir::Value* residual = nullptr;
   FusedActivationSpec activation;
   ir::Value* result = nullptr;
   int64_t n = -1;  // output columns, -1 when unknown
@@ -65,13 +68,23 @@ void absorb_bias_add(ir::Graph& graph, const std::string& name, MatMulChain& cha
   chain.result = add->output(0);
 }
 
+void absorb_residual_add(const ir::Graph& graph, MatMulChain& chain) {
+  ir::Node* add = sole_reader(graph, chain.result);
+  if (!add || add->op() != OpKind::Add) return;
+  ir::Value* z = other_operand(*add, chain.result);
+  if (!z || z == chain.result || !same_shape(z, chain.result) || !same_shape(add->output(0), chain.result)) return;
+  chain.residual = z;
+  chain.nodes.push_back(add);
+  chain.result = add->output(0);
+}
+
 bool is_float(DType d) { return d == DType::kFloat32 || d == DType::kFloat16 || d == DType::kBFloat16 || d == DType::kFloat64; }
 
 // Whether `node` can start a chain, and its trans_b; Gemm's C becomes the first bias.
 bool start_chain(ir::Graph& graph, ir::Node& node, MatMulChain& chain, int64_t& trans_b) {
   if (rank_of(node.input(kA)) < kMinRank || rank_of(node.input(kB)) < kMinRank) return false;
   if (!is_float(node.input(kA)->type().dtype)) return false;
-  chain = MatMulChain{{&node}, nullptr, {}, node.output(0), last_dim(node.output(0))};
+  chain = MatMulChain{.nodes = {&node}, .result = node.output(0), .n = last_dim(node.output(0))};
   trans_b = 0;
   if (node.op() == OpKind::MatMul) return true;
   const Attributes& a = node.attrs();
@@ -98,13 +111,15 @@ Result<bool> fuse_matmul_chains(ir::Graph& graph) {
     if (!start_chain(graph, *node, chain, trans_b)) continue;
     const std::string name = node->name();
     absorb_bias_add(graph, name, chain);
+    absorb_residual_add(graph, chain);
     absorb_activation(graph, chain);
     if (node->op() == OpKind::MatMul && chain.nodes.size() == 1) continue;
     Attributes attrs;
     if (trans_b) attrs.set("trans_b", trans_b);
     set_fused_activation(attrs, chain.activation);
-    replace_chain(graph, chain.nodes, OpKind::FusedMatMul, name, {node->input(kA), node->input(kB), chain.bias},
-                  chain.result, std::move(attrs));
+    std::vector<ir::Value*> inputs = {node->input(kA), node->input(kB), chain.bias};
+    if (chain.residual) inputs.push_back(chain.residual);
+    replace_chain(graph, chain.nodes, OpKind::FusedMatMul, name, std::move(inputs), chain.result, std::move(attrs));
     changed = true;
   }
   if (!changed) return false;

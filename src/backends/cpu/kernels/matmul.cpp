@@ -1,4 +1,4 @@
-// MatMul (numpy semantics, batched with broadcasting) and FusedMatMul (act(A @ op(B) + bias),
+// MatMul (numpy semantics, batched with broadcasting) and FusedMatMul (act(A @ op(B) + bias + Z),
 // docs/fused-ops.md) through oneDNN matmul. When B has no batch dims the batch of A folds into M:
 // one large GEMM instead of many small ones.
 #include <string>
@@ -11,7 +11,7 @@
 namespace kiln::backends::cpu {
 namespace {
 
-enum MatmulInput : size_t { kA = 0, kB = 1, kBias = 2 };
+enum MatmulInput : size_t { kA = 0, kB = 1, kBias = 2, kZ = 3 };
 constexpr size_t kMatrixRank = 2;
 
 bool has_input(const NodeDesc& node, size_t i) { return node.inputs.size() > i && node.inputs[i].present(); }
@@ -81,6 +81,12 @@ Result<MatmulSpec> matmul_spec(const NodeDesc& node) {
     spec.bias_dims.assign(spec.dst_dims.size(), 1);
     spec.bias_dims.back() = n;
   }
+  if (has_input(node, kZ)) {
+    if (node.inputs[kZ].shape != node.outputs[0].shape)
+      return invalid_argument("FusedMatMul: residual Z " + node.inputs[kZ].shape.to_string() + " should be " +
+                              node.outputs[0].shape.to_string());
+    spec.residual = true;
+  }
   spec.activation = &node.attrs();
   if (const Tensor* w = node.constant(kB); w && b_batch_count == 1) spec.constant_weights = w->raw_data();
   return spec;
@@ -100,6 +106,7 @@ class MatmulKernel final : public Kernel {
     auto kernel = std::make_unique<MatmulKernel>();
     kernel->threads_ = config.threads;
     kernel->has_bias_ = has_input(node, kBias);
+    kernel->has_residual_ = has_input(node, kZ);
     KILN_RETURN_IF_ERROR(kernel->matmul_.prepare(spec, config.threads));
     return std::unique_ptr<Kernel>(std::move(kernel));
   }
@@ -109,13 +116,14 @@ class MatmulKernel final : public Kernel {
     use_threads(threads_);
     return onednn_call("matmul", [&] {
       matmul_.execute(args.inputs[kA], args.inputs[kB], has_bias_ ? args.inputs[kBias] : nullptr, args.outputs[0],
-                      args.workspace);
+                      args.workspace, has_residual_ ? args.inputs[kZ] : nullptr);
     });
   }
 
  private:
   int threads_ = 1;
   bool has_bias_ = false;
+  bool has_residual_ = false;
   MatmulPrimitive matmul_;
 };
 

@@ -1,7 +1,7 @@
 // MatMul, Gemm and FusedMatMul through one cuBLASLt plan each. Batch dims are supported when
 // they fold into M (a 2-D weight), match on both sides, or broadcast a 2-D left operand; the
 // bias (when a build-time constant) and ReLU / GELU(tanh) run in cuBLASLt's epilogue, any other
-// activation in the bias_activation kernel after it.
+// activation in the bias_activation kernel after it. A residual Z is cuBLASLt's C (beta = 1).
 #include <memory>
 
 #include "backends/cuda/device_buffer.h"
@@ -13,11 +13,14 @@
 namespace kiln::cuda {
 namespace {
 
+constexpr size_t kResidualInput = 3;  // FusedMatMul's Z
+
 // Everything prepare derives from the node.
 struct MatmulProblem {
   MatmulShape shape;
   bool has_bias = false;
   size_t bias_input = 0;
+  bool has_residual = false;
   ActivationChoice activation;
 };
 
@@ -105,6 +108,12 @@ Result<MatmulProblem> problem_of(const NodeDesc& node) {
         p.has_bias = true;
         p.bias_input = 2;
       }
+      if (node.inputs.size() > kResidualInput && node.inputs[kResidualInput].present()) {
+        const TensorDesc& z = node.inputs[kResidualInput];
+        KILN_RETURN_IF_ERROR(expect(z.dtype == node.inputs[0].dtype && z.shape == node.outputs[0].shape, node,
+                                    "the residual Z must have the output's shape and dtype"));
+        p.has_residual = true;
+      }
     }
   }
   if (p.has_bias) KILN_RETURN_IF_ERROR(expect(node.inputs[p.bias_input].dtype == node.inputs[0].dtype, node, "bias dtype"));
@@ -177,10 +186,11 @@ Result<std::unique_ptr<Kernel>> prepare_matmul(const CudaContext& context, const
   const int64_t n_out = p.shape.batch * p.shape.m * p.shape.n;
   const MatmulProblem problem = p;
   const std::string description = std::string("cublaslt ") + matmul_precision_name(precision) + " heuristic #" + std::to_string(tactic) +
-                                  (bias_after || activation_after ? " + bias_activation" : "");
+                                  (p.has_residual ? " + residual" : "") + (bias_after || activation_after ? " + bias_activation" : "");
   return make_kernel(description, shared_plan->workspace_bytes(), [=](const ExecuteArgs& args) {
-    KILN_RETURN_IF_ERROR(expect_args(args, problem.has_bias ? 3 : 2, 1));
-    KILN_RETURN_IF_ERROR(shared_plan->run(args.inputs[0], args.inputs[1], args.outputs[0], args.workspace, stream_of(args)));
+    KILN_RETURN_IF_ERROR(expect_args(args, problem.has_residual ? kResidualInput + 1 : problem.has_bias ? 3 : 2, 1));
+    const void* residual = problem.has_residual ? args.inputs[kResidualInput] : nullptr;
+    KILN_RETURN_IF_ERROR(shared_plan->run(args.inputs[0], args.inputs[1], args.outputs[0], args.workspace, stream_of(args), residual));
     if (!bias_after && !activation_after) return Status::ok_status();
     (void)bias;  // keeps the epilogue's bias alive as long as the kernel
     BiasActivationArgs a;

@@ -185,13 +185,16 @@ void MatmulPlan::release() {
   op_desc_ = nullptr;
 }
 
-Status MatmulPlan::run(const void* a, const void* b, void* c, void* workspace, cudaStream_t stream) const {
+Status MatmulPlan::run(const void* a, const void* b, void* c, void* workspace, cudaStream_t stream,
+                       const void* residual) const {
   if (op_desc_ == nullptr) return failed_precondition("MatmulPlan::run on an empty (moved-from) plan");
   if (workspace_bytes_ > 0 && workspace == nullptr) {
     return invalid_argument("MatmulPlan::run: the plan needs " + std::to_string(workspace_bytes_) + " bytes of workspace");
   }
-  constexpr float kAlpha = 1.0f, kBeta = 0.0f;
-  return blas_status(cublasLtMatmul(handle_, op_desc_, &kAlpha, b, a_layout_, a, b_layout_, &kBeta, c, c_layout_, c, c_layout_,
+  constexpr float kAlpha = 1.0f;
+  const float beta = residual != nullptr ? 1.0f : 0.0f;
+  const void* c_in = residual != nullptr ? residual : c;
+  return blas_status(cublasLtMatmul(handle_, op_desc_, &kAlpha, b, a_layout_, a, b_layout_, &beta, c_in, c_layout_, c, c_layout_,
                                     &algo_, workspace, workspace_bytes_, stream),
                      "cublasLtMatmul");
 }

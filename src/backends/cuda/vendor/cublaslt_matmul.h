@@ -74,8 +74,11 @@ class MatmulPlan {
   size_t workspace_bytes() const { return workspace_bytes_; }
   // Number of heuristic results for this problem (at most kMaxMatmulAlgorithms).
   int algorithm_count() const { return algorithm_count_; }
-  // c = a * b (+ epilogue). workspace must hold workspace_bytes() (may be null when that is 0).
-  Status run(const void* a, const void* b, void* c, void* workspace, cudaStream_t stream) const;
+  // c = a * b (+ residual) (+ epilogue): with a residual (a dense tensor of c's shape, which may
+  // be c itself) cuBLASLt reads it as its C matrix with beta = 1, so the add costs no pass of its
+  // own. workspace must hold workspace_bytes() (may be null when that is 0).
+  Status run(const void* a, const void* b, void* c, void* workspace, cudaStream_t stream,
+             const void* residual = nullptr) const;
 
  private:
   MatmulPlan() = default;

@@ -1,4 +1,4 @@
-// FusedMatMul = act(A @ op(B) + bias), op(B) = B or B with its last two axes swapped
+// FusedMatMul = act(A @ op(B) + bias + Z), op(B) = B or B with its last two axes swapped
 // (trans_b=1): the Transpose, MatMul, Add and activation reference kernels in turn.
 #include <numeric>
 #include <string>
@@ -8,7 +8,7 @@
 namespace kiln::reference::fused {
 namespace {
 
-enum Input : size_t { kA = 0, kB = 1, kBias = 2 };
+enum Input : size_t { kA = 0, kB = 1, kBias = 2, kZ = 3 };
 constexpr size_t kMinRank = 2;
 
 Status fused_matmul_kernel(KernelContext& ctx) {
@@ -43,6 +43,14 @@ Status fused_matmul_kernel(KernelContext& ctx) {
                               " must be 1-D " + std::string(dtype_name(out.dtype())) + " with N=" + std::to_string(n) +
                               " elements");
     KILN_ASSIGN_OR_RETURN(out, run_kernel(OpKind::Add, {&out, bias}));
+  }
+  const Tensor* z = ctx.input(kZ);
+  if (z && z->defined()) {
+    if (z->shape() != out.shape() || z->dtype() != out.dtype())
+      return invalid_argument("FusedMatMul: residual Z " + std::string(dtype_name(z->dtype())) + z->shape().to_string() +
+                              " must be " + std::string(dtype_name(out.dtype())) + out.shape().to_string() +
+                              ", the product's shape");
+    KILN_ASSIGN_OR_RETURN(out, run_kernel(OpKind::Add, {&out, z}));
   }
   KILN_ASSIGN_OR_RETURN(ctx.outputs[0], apply_activation(activation, std::move(out)));
   return {};
