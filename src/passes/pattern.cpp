@@ -77,6 +77,14 @@ bool same_shape(const ir::Value* a, const ir::Value* b) {
   return true;
 }
 
+ir::Node* residual_add(const ir::Graph& graph, const ir::Value* result) {
+  ir::Node* add = sole_reader(graph, result);
+  if (!add || add->op() != OpKind::Add) return nullptr;
+  const ir::Value* z = other_operand(*add, result);
+  if (!z || z == result || !same_shape(z, result) || !same_shape(add->output(0), result)) return nullptr;
+  return add;
+}
+
 Tensor tensor_from_doubles(DType dtype, const Shape& shape, const std::vector<double>& values) {
   Tensor t(dtype, shape);
   visit_dtype(dtype, [&](auto tag) {

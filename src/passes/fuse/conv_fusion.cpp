@@ -68,11 +68,9 @@ void absorb_bias_add(ir::Graph& graph, const ir::Node& conv, ConvChain& chain) {
 }
 
 void absorb_residual_add(const ir::Graph& graph, ConvChain& chain) {
-  ir::Node* add = sole_reader_of_kind(graph, chain.result, OpKind::Add);
+  ir::Node* add = residual_add(graph, chain.result);
   if (!add) return;
-  ir::Value* z = other_operand(*add, chain.result);
-  if (!z || z == chain.result || !same_shape(z, chain.result) || !same_shape(add->output(0), chain.result)) return;
-  chain.residual = z;
+  chain.residual = other_operand(*add, chain.result);
   chain.nodes.push_back(add);
   chain.result = add->output(0);
 }

@@ -69,11 +69,9 @@ void absorb_bias_add(ir::Graph& graph, const std::string& name, MatMulChain& cha
 }
 
 void absorb_residual_add(const ir::Graph& graph, MatMulChain& chain) {
-  ir::Node* add = sole_reader(graph, chain.result);
-  if (!add || add->op() != OpKind::Add) return;
-  ir::Value* z = other_operand(*add, chain.result);
-  if (!z || z == chain.result || !same_shape(z, chain.result) || !same_shape(add->output(0), chain.result)) return;
-  chain.residual = z;
+  ir::Node* add = residual_add(graph, chain.result);
+  if (!add) return;
+  chain.residual = other_operand(*add, chain.result);
   chain.nodes.push_back(add);
   chain.result = add->output(0);
 }

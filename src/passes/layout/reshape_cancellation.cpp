@@ -13,18 +13,6 @@ namespace {
 
 enum ReshapeInput : size_t { kData = 0, kShape = 1 };
 
-bool same_static_shape(const ir::Value* a, const ir::Value* b) {
-  if (!a->type().shape || !b->type().shape) return false;
-  const ir::SymShape& x = *a->type().shape;
-  const ir::SymShape& y = *b->type().shape;
-  if (x.size() != y.size()) return false;
-  for (size_t d = 0; d < x.size(); ++d) {
-    const bool equal = x[d].is_known() ? x[d] == y[d] : (!x[d].symbol.empty() && x[d].symbol == y[d].symbol);
-    if (!equal) return false;
-  }
-  return true;
-}
-
 // The target of `reshape` never refers to its input's dims: a constant without 0 entries, or
 // any constant when allowzero=1 (then 0 means a zero-sized dim).
 bool target_is_self_contained(const ir::Graph& graph, const ir::Node& reshape) {
@@ -49,7 +37,7 @@ Result<bool> cancel_reshapes(ir::Graph& graph) {
     ir::Value* result = reshape->output(0);
     ir::Value* data = reshape->input(kData);
     if (!data) continue;
-    if (same_static_shape(data, result) && !is_graph_output(graph, result)) {
+    if (same_shape(data, result) && !is_graph_output(graph, result)) {
       replace_node_uses(graph, result, data);
       graph.remove_node(reshape);
       changed = true;
