@@ -1,5 +1,5 @@
 // kiln build MODEL.onnx -o MODEL.plan [--fp32|--tf32|--fp16|--bf16] [--shapes ...] [--batch N]
-//            [--backend NAME]... [--timing-cache FILE] [--no-optimize] [--channels-last]
+//            [--backend NAME]... [--timing-cache FILE] [--no-optimize] [--channels-last] [--approximate-gelu]
 // The trtexec --saveEngine step: optimize the graph, choose and time kernels, plan memory, and
 // write a plan file that kiln run/bench/serve load without rebuilding.
 #include <algorithm>
@@ -28,6 +28,7 @@ struct BuildCommandOptions {
   std::string timing_cache;
   bool no_optimize = false;
   bool channels_last = false;
+  bool approximate_gelu = false;
 };
 
 Result<std::string> chosen_precision(const BuildCommandOptions& o) {
@@ -148,6 +149,7 @@ Status run_build(const BuildCommandOptions& options) {
   settings.timing_cache = options.timing_cache;
   settings.optimize = !options.no_optimize;
   settings.channels_last = options.channels_last;
+  settings.approximate_gelu = options.approximate_gelu;
   BuildProgressPrinter printer;
   settings.progress = [&printer](const BuildProgressInfo& p) { printer(p); };
 
@@ -198,6 +200,8 @@ Subcommand add_build_command(CLI::App& parent) {
   app->add_flag("--no-optimize", options->no_optimize, "Skip the graph optimizer");
   app->add_flag("--channels-last", options->channels_last,
                 "Convs and pools channels-last (NHWC) on any backend; CUDA builds always are");
+  app->add_flag("--approximate-gelu", options->approximate_gelu,
+                "Run erf GELU as its tanh approximation (max deviation 4.7e-4) so GPU GEMMs fuse it; changes results");
   return {app, [options] { return run_build(*options); }};
 }
 

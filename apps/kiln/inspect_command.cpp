@@ -228,6 +228,9 @@ Subcommand add_inspect_command(CLI::App& parent) {
   app->add_option("--dump-after", options->passes.dump_after, "Print the IR after this pass (or 'all'); implies --passes");
   app->add_flag("--channels-last", options->passes.channels_last,
                 "With --passes: include the channels-last rewrite that CUDA engines get");
+  app->add_flag("--cuda", options->passes.cuda,
+                "With --passes: the optimizer exactly as CUDA engines run it (channels-last, sequence-major and "
+                "packed Q/K/V attention), on any machine");
   return {app, [options] { return run_inspect(*options); }};
 }
 

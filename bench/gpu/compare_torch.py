@@ -55,12 +55,20 @@ def torch_cases():
     # The same attention on [B, S, H, D] tensors (a Reshape of the projections), passed to
     # PyTorch as transposed views, which its fused kernels read through strides.
     sq, sk, sv = (torch.randn(BATCH, SEQ, HEADS, HEAD_DIM, device=dev, dtype=half).transpose(1, 2) for _ in range(3))
+    # Batch 1 (latency): the grid is 16 heads x 3 query blocks.
+    oq, ok, ov = (torch.randn(1, HEADS, SEQ, HEAD_DIM, device=dev, dtype=half) for _ in range(3))
+    omask = torch.randn(1, 1, 1, SEQ, device=dev, dtype=half)
     sdpa = F.scaled_dot_product_attention
     cases = {
         "sdpa_fp16_b32h16s384d64_mask": lambda: sdpa(aq, ak, av, attn_mask=amask),
         "sdpa_fp16_b32h16s384d64": lambda: sdpa(aq, ak, av),
         "sdpa_fp16_b8h16s1024d128": lambda: sdpa(lq, lk, lv),
         "sdpa_fp16_b32s384h16d64_bshd_mask": lambda: sdpa(sq, sk, sv, attn_mask=amask),
+        # kiln's 64-query-row tactic against the same PyTorch call.
+        "sdpa_fp16_b32h16s384d64_mask_rows64": lambda: sdpa(aq, ak, av, attn_mask=amask),
+        "sdpa_fp16_b1h16s384d64_mask": lambda: sdpa(oq, ok, ov, attn_mask=omask),
+        "sdpa_fp16_b1h16s384d64_mask_rows64": lambda: sdpa(oq, ok, ov, attn_mask=omask),
+        "sdpa_fp16_b8h16s1024d128_rows64": lambda: sdpa(lq, lk, lv),
     }
     # ResNet-50 convs at batch 64 and 1, channels_last FP16 with bias and ReLU (cuDNN through PyTorch).
     torch.backends.cudnn.benchmark = True
@@ -100,11 +108,14 @@ def main():
     kiln_ms = {name: float(ms) for name, ms in (line.split() for line in lines if not line.startswith("#"))}
     print(f"GPU: {torch.cuda.get_device_name()}  torch {torch.__version__}")
     print(f"{'case':46s} {'kiln ms':>9s} {'torch ms':>9s} {'kiln/torch':>10s}")
-    for name, fn in torch_cases().items():
+    cases = torch_cases()
+    for name, fn in cases.items():
         t = time_ms(fn)
         k = kiln_ms.get(name)
         ratio = f"{k / t:10.2f}" if k is not None else "   missing"
         print(f"{name:46s} {k if k is not None else float('nan'):9.4f} {t:9.4f} {ratio}")
+    for name in sorted(set(kiln_ms) - set(cases)):
+        print(f"{name:46s} {kiln_ms[name]:9.4f}       n/a   no torch case")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,8 @@
 #   BUNDLE_DIR   made by scripts/gpu/package.sh (holds kiln and anchors_gpu.py)
 #   RESULTS_DIR  plans' build logs, bench JSON, anchors, and e2e.txt (the table)
 # KILN_E2E_BUILD_TIMEOUT (seconds, default none) caps each build; KILN_E2E_SKIP_ANCHORS=1 skips
-# the torch.compile rows.
+# the torch.compile rows; KILN_E2E_APPROX_GELU=1 also builds BERT with --approximate-gelu (tanh
+# GELU in the GEMM epilogue) and measures its accuracy and speed beside the exact engines.
 set -uo pipefail
 
 bundle="$(cd "$1" && pwd)"
@@ -100,6 +101,14 @@ for model in "${models[@]}"; do
         bench "${work}/bert_b1.plan" bert_large_fp16_b1 1
       build "${onnx}" "${work}/bert_b128.plan" 128 && bench "${work}/bert_b128.plan" bert_large_fp16_b128 1 &&
         bench "${work}/bert_b128.plan" bert_large_fp16_b128_2threads 2
+      if [[ -n "${KILN_E2E_APPROX_GELU:-}" ]]; then
+        build "${onnx}" "${work}/bert_b1_tanh.plan" 1 --approximate-gelu &&
+          accuracy "${work}/bert_b1_tanh.plan" bert_large_fp16_tanh_gelu "${work}/bert_large_ref.npy" \
+            "input_ids=${work}/bert_large_input_ids.npy" "attention_mask=${work}/bert_large_attention_mask.npy" &&
+          bench "${work}/bert_b1_tanh.plan" bert_large_fp16_b1_tanh_gelu 1
+        build "${onnx}" "${work}/bert_b128_tanh.plan" 128 --approximate-gelu &&
+          bench "${work}/bert_b128_tanh.plan" bert_large_fp16_b128_tanh_gelu 1
+      fi
       ;;
   esac
 done

@@ -78,9 +78,10 @@ Status bench_matmul(const char* name, const CublasLtHandle& handle, cudaStream_t
 }
 
 // Fused attention on [batch, heads, seq, dim] FP16 ([batch, seq, heads, dim] when
-// sequence_major), optionally with a [batch, 1, 1, seq] mask.
+// sequence_major), optionally with a [batch, 1, 1, seq] mask, with `block_rows` query rows
+// per block (the attention tactics).
 Status bench_attention(const char* name, cudaStream_t stream, int64_t batch, int64_t heads, int64_t seq, int64_t dim, bool mask,
-                       bool sequence_major = false) {
+                       bool sequence_major = false, int block_rows = 128) {
   const int64_t elems = batch * heads * seq * dim;
   KILN_ASSIGN_OR_RETURN(DeviceBuffer q, filled(elems));
   KILN_ASSIGN_OR_RETURN(DeviceBuffer k, filled(elems));
@@ -97,6 +98,7 @@ Status bench_attention(const char* name, cudaStream_t stream, int64_t batch, int
   args.seq_q = args.seq_k = seq;
   args.head_dim = dim;
   args.scale = 0.125f;
+  args.block_rows = block_rows;
   set_dense_attention_strides(args, sequence_major);
   if (mask) {
     args.mask = m.data();
@@ -250,6 +252,12 @@ Status run() {
   KILN_RETURN_IF_ERROR(bench_attention("sdpa_fp16_b8h16s1024d128", stream.get(), 8, 16, 1024, 128, false));
   // Q, K, V straight from the [B, S, H*D] projections (qkv_layout BSHD): no head-split copies.
   KILN_RETURN_IF_ERROR(bench_attention("sdpa_fp16_b32s384h16d64_bshd_mask", stream.get(), kBatch, kHeads, kSeq, kHeadDim, true, true));
+  // The 64-row tactic, and batch 1 (BERT-large's 16 heads x 384 queries: 48 blocks of 128 rows).
+  KILN_RETURN_IF_ERROR(bench_attention("sdpa_fp16_b32h16s384d64_mask_rows64", stream.get(), kBatch, kHeads, kSeq, kHeadDim, true,
+                                       false, 64));
+  KILN_RETURN_IF_ERROR(bench_attention("sdpa_fp16_b1h16s384d64_mask", stream.get(), 1, kHeads, kSeq, kHeadDim, true));
+  KILN_RETURN_IF_ERROR(bench_attention("sdpa_fp16_b1h16s384d64_mask_rows64", stream.get(), 1, kHeads, kSeq, kHeadDim, true, false, 64));
+  KILN_RETURN_IF_ERROR(bench_attention("sdpa_fp16_b8h16s1024d128_rows64", stream.get(), 8, 16, 1024, 128, false, false, 64));
 
   KILN_ASSIGN_OR_RETURN(std::shared_ptr<CudnnHandle> cudnn, CudnnHandle::create());
   // ResNet-50 at batch 64 and 1: the stem, a 3x3 and a 1x1 of stage 1, a 3x3 of stage 4.

@@ -41,6 +41,9 @@ struct InspectPasses {
   bool run = false;
   std::string dump_after;  // a pass name or "all"; implies run
   bool channels_last = false;  // include the channels-last rewrite (CUDA engines run it)
+  // The whole pipeline CUDA engines get: channels-last plus the attention layout passes
+  // (sequence-major and packed Q/K/V), which only strided attention kernels can run.
+  bool cuda = false;
 };
 
 struct ModelReport {

@@ -72,7 +72,8 @@ Status optimize(ir::Graph& graph, const InspectPasses& request, ModelReport& rep
   passes::PipelineReport pipeline_report;
   passes::PipelineOptions options;
   options.dump_after = request.dump_after;
-  options.channels_last = request.channels_last;
+  options.channels_last = request.channels_last || request.cuda;
+  options.sequence_major_attention = request.cuda;
   options.dump_stream = &dump;
   options.evaluate = engine::reference_node_evaluator();
   options.report = &pipeline_report;

@@ -19,9 +19,11 @@
 #include "passes/layout/attention_layout.h"
 #include "passes/layout/attention_mask_rows.h"
 #include "passes/layout/channels_last.h"
+#include "passes/layout/packed_qkv_attention.h"
 #include "passes/layout/reshape_cancellation.h"
 #include "passes/layout/transpose_cancellation.h"
 #include "passes/pass.h"
+#include "passes/precision/approximate_gelu.h"
 
 namespace kiln::passes {
 namespace {
@@ -84,8 +86,13 @@ std::vector<Stage> pipeline_stages(const PipelineOptions& options) {
   // regions go channels-last with Transposes only at their borders.
   if (options.channels_last) stages.push_back({{{"channels-last", convert_to_channels_last}}});
   // After attention fusion, which leaves the head-split Transposes of Q, K and V in place.
-  if (options.sequence_major_attention)
+  // Then Q, K and V read straight from the fused projection instead of a Split's copies.
+  if (options.sequence_major_attention) {
     stages.push_back({{{"sequence-major-attention", use_sequence_major_attention}}});
+    stages.push_back({{{"packed-qkv-attention", use_packed_qkv_attention}}});
+  }
+  // After matmul fusion, so the activations it absorbed are rewritten where they now live.
+  if (options.approximate_gelu) stages.push_back({{{"approximate-gelu", approximate_gelu}}});
   // Fusions leave weights and scale constants that nothing reads any more.
   stages.push_back({{{"dead-node-elimination", eliminate_dead_nodes}}});
   return stages;
@@ -131,6 +138,7 @@ std::vector<std::string> pipeline_pass_names() {
   PipelineOptions every_pass;
   every_pass.channels_last = true;  // optional passes are valid --dump-after names too
   every_pass.sequence_major_attention = true;
+  every_pass.approximate_gelu = true;
   for (const Stage& stage : pipeline_stages(every_pass))
     for (const Pass& pass : stage.passes)
       if (std::find(names.begin(), names.end(), pass.name) == names.end()) names.push_back(pass.name);

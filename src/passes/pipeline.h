@@ -48,8 +48,13 @@ struct PipelineOptions {
   // Transposes at the borders are pure cost.
   bool channels_last = false;
   // ScaledDotProductAttention reads Q/K/V sequence-major (passes/layout/attention_layout.h),
-  // dropping the head-split Transposes. For backends whose attention kernel takes strides.
+  // dropping the head-split Transposes, and reads them as slots of the packed Q/K/V projection
+  // (passes/layout/packed_qkv_attention.h), dropping the Split. For backends whose attention
+  // kernel takes strides.
   bool sequence_major_attention = false;
+  // erf GELU becomes its tanh approximation (passes/precision/approximate_gelu.h): changes
+  // results by up to 4.7e-4, lets the CUDA GEMM epilogue apply it. Opt-in.
+  bool approximate_gelu = false;
 };
 
 Status run_pipeline(ir::Graph& graph, const PipelineOptions& options);

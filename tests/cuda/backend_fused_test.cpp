@@ -113,7 +113,7 @@ void set_mask_strides(AttentionArgs& a, const Shape& ms) {
   }
 }
 
-// Each case in both layouts: the BSHD run gets the same values transposed and its output is
+// Each case in both layouts and with both query-tile heights: the BSHD run gets the same values transposed and its output is
 // transposed back, so both compare against one reference. The reference computes in float32 on
 // the rounded inputs; where a row's keys are all -inf it has NaN (exp(-inf - -inf)) and the
 // kernel zeros, which is what the expectation holds.
@@ -135,6 +135,7 @@ TEST(CudaAttention, RawKernelMatchesReferenceComposition) {
         if (std::isnan(e)) e = 0.0f;
       }
       DeviceBuffer md = ac.mask ? upload(dtype, m) : DeviceBuffer();
+      for (int rows : kAttentionBlockRows) {
       for (bool sequence_major : {false, true}) {
         auto layout = [&](const std::vector<float>& x, int64_t seq) {
           return sequence_major ? swap_axes_1_2(x, ac.batch, ac.heads, seq, ac.head_dim) : x;
@@ -155,6 +156,7 @@ TEST(CudaAttention, RawKernelMatchesReferenceComposition) {
         a.seq_k = ac.seq_k;
         a.head_dim = ac.head_dim;
         a.scale = scale;
+        a.block_rows = rows;
         set_dense_attention_strides(a, sequence_major);
         if (ac.mask) {
           a.mask = md.data();
@@ -166,7 +168,8 @@ TEST(CudaAttention, RawKernelMatchesReferenceComposition) {
         if (sequence_major) got = swap_axes_1_2(got, ac.batch, ac.seq_q, ac.heads, ac.head_dim);
         expect_within(max_relative_error(got, expected), kHalfTolerance,
                       std::string("attention ") + ac.name + (sequence_major ? " BSHD " : " BHSD ") +
-                          std::string(dtype_name(dtype)));
+                          std::string(dtype_name(dtype)) + " " + std::to_string(rows) + " rows");
+      }
       }
     }
   }
@@ -275,6 +278,20 @@ TEST(CudaBackendFused, ScaledDotProductAttentionMatchesReferenceComposition) {
       for (size_t i = 0; i < 3; ++i) seq_major.inputs[i].value = ref1(OpKind::Transpose, {&c.inputs[i].value}, swap);
       seq_major.expected = {ref1(OpKind::Transpose, {&c.expected[0]}, swap)};
       expect_case_matches(seq_major, std::string("SDPA BSHD ") + ac.name + " " + std::string(dtype_name(dtype)));
+      // qkv_layout BS3HD (self-attention only): Q, K, V packed as slots of one [B, S, 3, H, D]
+      // tensor, passed three times; the output is the BSHD one.
+      if (ac.seq_q == ac.seq_k) {
+        const Tensor slot_axis = Tensor::from_vector<int64_t>(DType::kInt64, Shape{1}, {2});
+        Attributes concat_axis;
+        concat_axis.set("axis", int64_t{2});
+        std::vector<Tensor> slots;
+        for (size_t i = 0; i < 3; ++i) slots.push_back(ref1(OpKind::Unsqueeze, {&seq_major.inputs[i].value, &slot_axis}));
+        OpCase packed = seq_major;
+        packed.attrs.set("qkv_layout", std::string("BS3HD"));
+        const Tensor qkv = ref1(OpKind::Concat, {&slots[0], &slots[1], &slots[2]}, concat_axis);
+        for (size_t i = 0; i < 3; ++i) packed.inputs[i].value = qkv;
+        expect_case_matches(packed, std::string("SDPA BS3HD ") + ac.name + " " + std::string(dtype_name(dtype)));
+      }
     }
   }
 }

@@ -75,6 +75,31 @@ TEST(AttentionSchema, SequenceMajorChecksTheRightAxes) {
   EXPECT_TRUE(infer_shapes(full).ok());
 }
 
+SymShape packed(Dim b, int64_t s, int64_t slots, int64_t h, int64_t d) {
+  return SymShape{b, Dim::known(s), Dim::known(slots), Dim::known(h), Dim::known(d)};
+}
+
+TEST(AttentionSchema, PackedOperandsGiveABshdOutput) {
+  // B = N, S = 5, H = 3, D = 8: three [N, 5, 3, 3, 8] operands, a padding mask.
+  const SymShape qkv = packed(kN, 5, 3, 3, 8);
+  Graph g = attention_graph({qkv, qkv, qkv, dims(kN, 1, 1, 5)}, "BS3HD");
+  ASSERT_TRUE(infer_shapes(g).ok());
+  EXPECT_TRUE(verify(g).ok());
+  EXPECT_EQ(g.outputs()[0]->type().to_string(), "float16[N,5,3,8]");
+}
+
+TEST(AttentionSchema, PackedOperandsNeedThreeSlotsAndRankFive) {
+  const SymShape two = packed(kN, 5, 2, 3, 8);
+  Graph slots = attention_graph({two, two, two, std::nullopt}, "BS3HD");
+  const Status s = infer_shapes(slots);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("3 slots"), std::string::npos) << s.message();
+  Graph rank = attention_graph({dims(kN, 5, 3, 8), dims(kN, 5, 3, 8), dims(kN, 5, 3, 8), std::nullopt}, "BS3HD");
+  const Status r = infer_shapes(rank);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.message().find("5-D"), std::string::npos) << r.message();
+}
+
 TEST(AttentionSchema, RejectsUnknownLayout) {
   Graph g = attention_graph({dims(kN, 3, 5, 8), dims(kN, 3, 6, 8), dims(kN, 3, 6, 8), std::nullopt}, "BSDH");
   const Status s = infer_shapes(g);

@@ -171,6 +171,8 @@ def optimized_op_counts(kiln, case_dir, extra_args=()):
     print(f"optimizer: {passes[0]['nodes_before']} nodes -> {passes[-1]['nodes_after']} nodes; fired: {', '.join(fired)}")
     counts = collections.Counter(node["op"] for node in report["nodes"])
     print("ops after the optimizer:", dict(sorted(counts.items())))
+    # "Op/N": nodes of Op with N inputs (a FusedMatMul with 4 took a residual).
+    counts.update(f"{node['op']}/{len(node['inputs'])}" for node in report["nodes"])
     return counts
 
 
@@ -187,12 +189,13 @@ def check_fusions(kiln, case_dir, expectations, extra_args=()):
     return ok
 
 
-def main(script_path, description, export, fusions=None, extra_cache_inputs=(), channels_last=None):
+def main(script_path, description, export, fusions=None, extra_cache_inputs=(), channels_last=None, more_fusions=()):
     """The whole test: export (cached), run kiln, compare; then, when `fusions` (op -> count) is
     given, check what the optimizer made of the model. extra_cache_inputs: other scripts the export
     depends on. channels_last (op -> count, for conv nets): also run the channels-last engine and
-    check the op counts after the optimizer with the channels-last rewrite. Returns the process
-    exit status."""
+    check the op counts after the optimizer with the channels-last rewrite. more_fusions: pairs of
+    (extra `kiln inspect` arguments, op -> count) checked the same way. Returns the process exit
+    status."""
     args = parse_args(description)
     os.makedirs(args.work_dir, exist_ok=True)
     case_dir = prepare_case(args.work_dir, cache_key(script_path, *extra_cache_inputs), export)
@@ -202,6 +205,9 @@ def main(script_path, description, export, fusions=None, extra_cache_inputs=(), 
         status = 1
     if channels_last is not None and not check_fusions(args.kiln, case_dir, channels_last, ["--channels-last"]):
         status = 1
+    for extra_args, expectations in more_fusions:
+        if not check_fusions(args.kiln, case_dir, expectations, list(extra_args)):
+            status = 1
     return status
 
 

@@ -29,6 +29,8 @@ class GraphBuilder {
   // Adds a node named `name` with one output value also named `name`.
   ir::Value* op(OpKind op, const std::string& name, std::vector<ir::Value*> inputs, Attributes attrs = {});
   void output(ir::Value* v) { graph_.add_output(v); }
+  // For nodes op() cannot add (several outputs).
+  ir::Graph& graph() { return graph_; }
 
   ir::Graph take() { return std::move(graph_); }
 

@@ -105,6 +105,7 @@ Status optimize_and_lower(ir::Graph& graph, const BuildOptions& options, const s
     pipeline.channels_last = wants_channels_last(options, candidates);
     // The CUDA attention kernel reads Q/K/V through strides; the host backends' would copy.
     pipeline.sequence_major_attention = all_cuda(candidates);
+    pipeline.approximate_gelu = options.approximate_gelu;
     KILN_RETURN_IF_ERROR(passes::run_pipeline(graph, pipeline).with_context("graph optimizer"));
   }
   if (options.precision == Precision::kFloat16 || options.precision == Precision::kBFloat16) {

@@ -47,6 +47,8 @@ struct BuildOptions {
   // always do it; this forces it on host backends too (the reference backend runs the
   // attribute, which is how tests prove the rewritten graph right).
   bool channels_last = false;
+  // erf GELU as its tanh approximation (passes/precision/approximate_gelu.h); changes results.
+  bool approximate_gelu = false;
   std::string timing_cache_path;         // empty: no cache file
   int timing_iterations = 10;
   std::string source_model;              // recorded in the plan

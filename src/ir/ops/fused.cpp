@@ -17,7 +17,7 @@ namespace {
 enum FusedConvInput : size_t { kConvX = 0, kConvW = 1, kConvB = 2, kConvZ = 3 };
 enum FusedMatMulInput : size_t { kMatA = 0, kMatB = 1, kMatBias = 2, kMatZ = 3 };
 enum AttentionInput : size_t { kQ = 0, kK = 1, kV = 2, kMask = 3 };
-constexpr size_t kAttentionRank = 4;  // [batch, heads, sequence, head size] in qkv_layout order
+constexpr size_t kAttentionRank = 4;  // of the scores and the mask: [batch, heads, sequence q, sequence k]
 constexpr double kFlopsPerMultiplyAdd = 2.0;
 // exp, sum, divide and the max subtraction per score.
 constexpr double kSoftmaxFlopsPerScore = 4.0;
@@ -134,7 +134,8 @@ Status infer_attention(InferContext& ctx) {
   auto layout = decode_qkv_layout(ctx.attrs());
   if (!layout.ok()) return ctx.error(layout.status().message());
   const QkvAxes ax = qkv_axes(*layout);
-  const char* layout_dims = *layout == QkvLayout::kBHSD ? "[batch, heads, sequence, head size]" : "[batch, sequence, heads, head size]";
+  const size_t rank = qkv_operand_rank(*layout);
+  const bool packed = *layout == QkvLayout::kBS3HD;
   const char* names[] = {"Q", "K", "V"};
   SymShape shapes[3];
   bool known = true;
@@ -144,8 +145,12 @@ Status infer_attention(InferContext& ctx) {
       known = false;
       continue;
     }
-    if (s->size() != kAttentionRank)
-      return ctx.error(std::string("input '") + names[i] + "' must be 4-D " + layout_dims + ", got " + sym_shape_to_string(*s));
+    if (s->size() != rank)
+      return ctx.error(std::string("input '") + names[i] + "' must be " + qkv_layout_dims(*layout) + ", got " +
+                       sym_shape_to_string(*s));
+    if (packed && dims_conflict((*s)[ax.slot], Dim::known(kPackedQkvSlots)))
+      return ctx.error(std::string("input '") + names[i] + "' " + sym_shape_to_string(*s) +
+                       " must pack 3 slots (Q, K, V) on axis 2");
     shapes[i] = *s;
   }
   if (!known) {
@@ -165,20 +170,20 @@ Status infer_attention(InferContext& ctx) {
     return ctx.error("K " + sym_shape_to_string(k) + " and V " + sym_shape_to_string(v) + " differ in sequence length");
   // The mask broadcasts to the scores [B, H, Sq, Sk] whatever the operands' layout.
   KILN_RETURN_IF_ERROR(check_mask(ctx, SymShape{q[ax.batch], q[ax.heads], q[ax.seq], k[ax.seq]}));
-  // The output is Q's shape with Dv for D, in the operands' layout.
+  // The output is Q's shape with Dv for D, in the operands' layout (packed: without the slots).
   SymShape out = q;
   out[ax.dim] = v[ax.dim];
+  if (packed) out.erase(out.begin() + static_cast<std::ptrdiff_t>(ax.slot));
   ctx.set_output(0, dtype, std::move(out));
   return {};
 }
 
 // Two products (Q K^T and P V) plus scale, mask and softmax per score.
 double attention_flops(const Node& node, const std::vector<Shape>& inputs, const std::vector<Shape>&) {
-  if (inputs.size() < 3 || inputs[kQ].rank() != kAttentionRank || inputs[kK].rank() != kAttentionRank ||
-      inputs[kV].rank() != kAttentionRank)
-    return 0.0;
   auto layout = decode_qkv_layout(node.attrs());
   if (!layout.ok()) return 0.0;
+  const size_t rank = qkv_operand_rank(*layout);
+  if (inputs.size() < 3 || inputs[kQ].rank() != rank || inputs[kK].rank() != rank || inputs[kV].rank() != rank) return 0.0;
   const QkvAxes ax = qkv_axes(*layout);
   auto dim = [](int64_t d) { return d > 0 ? static_cast<double>(d) : 1.0; };
   const Shape& q = inputs[kQ];

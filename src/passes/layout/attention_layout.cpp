@@ -1,6 +1,8 @@
 #include "passes/layout/attention_layout.h"
 
+#include <algorithm>
 #include <array>
+#include <cstddef>
 #include <vector>
 
 #include "core/attention_layout.h"
@@ -45,7 +47,15 @@ Result<bool> use_sequence_major_attention(ir::Graph& graph) {
     ir::Value* merged = merge->output(0);
     graph.remove_node(merge);
     replace_node_output(graph, attention, 0, merged);
-    // A split Transpose may still have other readers; dead-node elimination drops the rest.
+    // A split Transpose read by nothing else goes now, so later passes see the Reshapes' real
+    // readers (packed Q/K/V attention needs them read by the attention alone); one with other
+    // readers stays.
+    for (size_t i = 0; i < splits.size(); ++i) {
+      const bool repeated = std::find(splits.begin(), splits.begin() + static_cast<std::ptrdiff_t>(i), splits[i]) !=
+                            splits.begin() + static_cast<std::ptrdiff_t>(i);
+      ir::Value* heads = splits[i]->output(0);
+      if (!repeated && graph.consumers(heads).empty() && !is_graph_output(graph, heads)) graph.remove_node(splits[i]);
+    }
     changed = true;
   }
   if (!changed) return false;

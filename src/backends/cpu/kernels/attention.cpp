@@ -27,10 +27,10 @@ struct AttentionGeometry {
 
 Result<AttentionGeometry> attention_geometry(const NodeDesc& node) {
   if (node.inputs.size() < 3 || node.outputs.size() != 1) return invalid_argument("attention needs Q, K, V");
-  // The context matmul writes a dense [B, H, Sq, Dv]; sequence-major operands ("BSHD") are
-  // left to the other backends (supports() says no, the builder falls back).
+  // The context matmul writes a dense [B, H, Sq, Dv]; sequence-major and packed operands
+  // ("BSHD", "BS3HD") are left to the other backends (supports() says no, the builder falls back).
   KILN_ASSIGN_OR_RETURN(const QkvLayout layout, decode_qkv_layout(node.attrs()));
-  if (layout != QkvLayout::kBHSD) return unimplemented("attention: qkv_layout BSHD is not implemented on the CPU");
+  if (layout != QkvLayout::kBHSD) return unimplemented(std::string("attention: qkv_layout ") + qkv_layout_name(layout) + " is not implemented on the CPU");
   const Shape &q = node.inputs[kQ].shape, &k = node.inputs[kK].shape, &v = node.inputs[kV].shape;
   if (q.rank() != kAttentionRank || k.rank() != kAttentionRank || v.rank() != kAttentionRank)
     return unimplemented("attention operands must be [B, H, S, D]");

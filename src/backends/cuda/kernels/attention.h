@@ -42,7 +42,12 @@ struct AttentionArgs {
   // Element strides of the mask along [batch, heads, seq_q, seq_k]; 0 broadcasts an axis.
   int64_t mask_strides[4] = {0, 0, 0, 0};
   float scale = 1.0f;
+  // Query rows per block: 128, or 64 for grids too small to fill the GPU (see kAttentionBlockRows).
+  int block_rows = 128;
 };
+
+// The query-tile heights the kernel is compiled for; the builder times each (tactic i = entry i).
+inline constexpr int kAttentionBlockRows[] = {128, 64};
 
 // Strides of a dense operand with `seq` rows per (batch, head): [B, H, S, D] when
 // sequence_major is false, [B, S, H, D] when it is true.

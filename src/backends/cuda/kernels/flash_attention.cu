@@ -1,8 +1,9 @@
 // Flash-attention forward (FlashAttention-2 schedule) on tensor cores: mma.sync m16n8k16 with
-// FP32 accumulation. One block owns 128 query rows of one (batch, head) and walks the keys in
-// tiles of 64:
+// FP32 accumulation. One block owns 128 (or 64, see Geometry) query rows of one (batch, head)
+// and walks the keys in tiles of 64:
 //   - K and V tiles arrive by 16-byte cp.async into two shared stages: tile j + 1 is in flight
-//     while tile j is computed;
+//     while tile j is computed; a padding mask row (one for all queries) rides along as a
+//     third 128-byte tile, so its latency hides behind a whole tile of work too;
 //   - each warp owns 16 or 32 query rows; their Q fragments are loaded once (ldmatrix) and stay
 //     in registers; K fragments come by ldmatrix.x4, V fragments by ldmatrix.x4.trans (V stays
 //     row-major in shared memory: the transpose happens in the load);
@@ -37,47 +38,59 @@ constexpr int kStages = 2;
 constexpr size_t kElemBytes = 2;
 constexpr float kLog2e = 1.4426950408889634f;
 
-// Per head dim: warps per block and m16 row tiles per warp, both giving 128 query rows per
-// block. D = 64: 4 warps x 32 rows, so every K / V fragment read from shared memory feeds two
-// mmas (about 190 registers: Q 32, scores 64, accumulator 64; two blocks per SM). D = 128:
-// 32 rows would need ~300 registers, so 8 warps x 16 rows (accumulator 64, Q 32, scores 32).
-template <int D>
+// Per head dim and query rows per block: warps per block and m16 row tiles per warp. 128 rows,
+// D = 64: 4 warps x 32 rows, so every K / V fragment read from shared memory feeds two mmas
+// (Q 32, scores 64, accumulator 64 registers; two blocks per SM). 128 rows, D = 128: 32 rows
+// would need ~300 registers, so 8 warps x 16 rows. 64 rows (4 warps x 16): twice the blocks
+// for grids too small to fill the GPU (batch 1: BERT's 16 heads x 3 blocks of 128 rows are 48
+// blocks on 132 SMs); the builder times both (tactics 0 and 1).
+template <int D, int kRows>
 struct Geometry;
 template <>
-struct Geometry<64> {
+struct Geometry<64, 128> {
   static constexpr int kWarps = 4, kRowTiles = 2, kMinBlocksPerSm = 2;
 };
 template <>
-struct Geometry<128> {
+struct Geometry<128, 128> {
   static constexpr int kWarps = 8, kRowTiles = 1, kMinBlocksPerSm = 1;
 };
+template <>
+struct Geometry<64, 64> {
+  static constexpr int kWarps = 4, kRowTiles = 1, kMinBlocksPerSm = 2;
+};
+template <>
+struct Geometry<128, 64> {
+  static constexpr int kWarps = 4, kRowTiles = 1, kMinBlocksPerSm = 2;
+};
 
-template <int D>
+template <int D, int kRows>
 struct Layout {
-  static constexpr int kWarps = Geometry<D>::kWarps;
-  static constexpr int kRowTiles = Geometry<D>::kRowTiles;
+  static constexpr int kWarps = Geometry<D, kRows>::kWarps;
+  static constexpr int kRowTiles = Geometry<D, kRows>::kRowTiles;
   static constexpr int kThreads = kWarps * kWarpSize;
   static constexpr int kWarpRows = 16 * kRowTiles;
   static constexpr int kBlockRows = kWarps * kWarpRows;
   static constexpr int kPitch = D + kPad;  // elements per shared row
   static constexpr int kQElems = kBlockRows * kPitch;
   static constexpr int kTileElems = kBlockKeys * kPitch;  // one K or V tile
-  // Shared memory: the Q tile (later the output tile), then K0, V0, K1, V1.
-  static constexpr size_t kSharedBytes = (kQElems + kStages * 2 * kTileElems) * kElemBytes;
+  static constexpr int kMaskElems = kBlockKeys;  // one mask row segment per stage
+  // Shared memory: the Q tile (later the output tile), then K0, V0, K1, V1, then mask 0, 1.
+  static constexpr size_t kSharedBytes = (kQElems + kStages * 2 * kTileElems + kStages * kMaskElems) * kElemBytes;
   static constexpr int kDChunks = D / 16;  // k16 steps of Q K^T
   static constexpr int kDTiles = D / 8;    // n8 tiles of the output
-  static_assert(kBlockRows == 128, "the launch assumes 128 query rows per block");
+  static_assert(kBlockRows == kRows, "warps x row tiles x 16 must be the block's query rows");
   static_assert(kSharedBytes <= 227 * 1024, "more shared memory than an sm_90 block can have");
 };
 
 // How the mask is read: none, one row for all queries of a (batch, head) (padding masks,
-// mask_strides[2] == 0), or a row per query.
-enum class MaskKind { kNone, kSharedRow, kPerRow };
+// mask_strides[2] == 0) staged in shared memory by cp.async (contiguous, 16-byte aligned rows
+// whose length is a multiple of 8) or read from global memory, or a row per query.
+enum class MaskKind { kNone, kStagedRow, kSharedRow, kPerRow };
 
 // Rows [row0, row0 + kRows) of one (batch, head) slice (row stride `stride` elements) into a
 // padded shared tile at `dst`; rows at or past `rows` become zeros, so their scores are finite
 // (and then masked) and their values meet zero probabilities.
-template <int D, int kRows, int kThreads, class T>
+template <int D, int kRows, int kThreads, int kPitch, class T>
 __device__ __forceinline__ void copy_tile(uint32_t dst, const T* __restrict__ src, int64_t stride, int row0, int rows) {
   constexpr int kChunksPerRow = D / kChunkElems;
   constexpr int kChunks = kRows * kChunksPerRow;
@@ -89,7 +102,20 @@ __device__ __forceinline__ void copy_tile(uint32_t dst, const T* __restrict__ sr
     const bool valid = row0 + r < rows;
     // An invalid row reads nothing, but the address stays inside the slice (row 0 exists).
     const T* from = src + static_cast<int64_t>(valid ? row0 + r : 0) * stride + c;
-    cp_async_16(dst + static_cast<uint32_t>((r * Layout<D>::kPitch + c) * kElemBytes), from, valid);
+    cp_async_16(dst + static_cast<uint32_t>((r * kPitch + c) * kElemBytes), from, valid);
+  }
+}
+
+// Keys [key0, key0 + kBlockKeys) of a contiguous mask row into shared memory: the first 8
+// threads copy one 16-byte chunk each; chunks at or past seq_k (a multiple of 8) become zeros.
+template <class T>
+__device__ __forceinline__ void copy_mask_tile(uint32_t dst, const T* __restrict__ row, int key0, int seq_k) {
+  constexpr int kChunks = kBlockKeys / kChunkElems;
+  const int chunk = static_cast<int>(threadIdx.x);
+  if (chunk < kChunks) {
+    const int key = key0 + chunk * kChunkElems;
+    const bool valid = key < seq_k;
+    cp_async_16(dst + static_cast<uint32_t>(chunk * kChunkElems * kElemBytes), row + (valid ? key : 0), valid);
   }
 }
 
@@ -118,10 +144,10 @@ __device__ __forceinline__ float2 mask_pair(const T* row, int64_t key, int64_t s
   return make_float2(mask_to_log2(lo), mask_to_log2(hi));
 }
 
-template <class T, int D>
-__global__ void __launch_bounds__(Layout<D>::kThreads, Geometry<D>::kMinBlocksPerSm)
+template <class T, int D, int kRows>
+__global__ void __launch_bounds__(Layout<D, kRows>::kThreads, Geometry<D, kRows>::kMinBlocksPerSm)
     flash_attention_kernel(AttentionArgs args) {
-  using L = Layout<D>;
+  using L = Layout<D, kRows>;
   constexpr int kRowTiles = L::kRowTiles;
   extern __shared__ __align__(16) unsigned char shared_bytes[];
   T* const q_tile = reinterpret_cast<T*>(shared_bytes);
@@ -130,6 +156,10 @@ __global__ void __launch_bounds__(Layout<D>::kThreads, Geometry<D>::kMinBlocksPe
     return q_addr + static_cast<uint32_t>((L::kQElems + stage * 2 * L::kTileElems) * kElemBytes);
   };
   auto v_addr = [&](int stage) { return k_addr(stage) + static_cast<uint32_t>(L::kTileElems * kElemBytes); };
+  auto mask_addr = [&](int stage) {
+    return k_addr(kStages) + static_cast<uint32_t>(stage * L::kMaskElems * kElemBytes);
+  };
+  const T* const mask_stage = reinterpret_cast<const T*>(shared_bytes + (mask_addr(0) - q_addr));
 
   const int warp = static_cast<int>(threadIdx.x) / kWarpSize, lane = static_cast<int>(threadIdx.x) % kWarpSize;
   const int g = lane / 4, t = lane % 4;  // fragment row group and column pair
@@ -139,13 +169,6 @@ __global__ void __launch_bounds__(Layout<D>::kThreads, Geometry<D>::kMinBlocksPe
   const T* q = static_cast<const T*>(args.q) + b * args.q_strides.batch + h * args.q_strides.head;
   const T* k = static_cast<const T*>(args.k) + b * args.k_strides.batch + h * args.k_strides.head;
   const T* v = static_cast<const T*>(args.v) + b * args.v_strides.batch + h * args.v_strides.head;
-
-  // Group 0: the Q tile; group 1: the first K, V tiles (still in flight while Q is unpacked).
-  copy_tile<D, L::kBlockRows, L::kThreads>(q_addr, q, args.q_strides.seq, q0, seq_q);
-  cp_async_commit();
-  copy_tile<D, kBlockKeys, L::kThreads>(k_addr(0), k, args.k_strides.seq, 0, seq_k);
-  copy_tile<D, kBlockKeys, L::kThreads>(v_addr(0), v, args.v_strides.seq, 0, seq_k);
-  cp_async_commit();
 
   // This lane's query rows: g and g + 8 of each of the warp's m16 tiles.
   const int warp_row0 = warp * L::kWarpRows;
@@ -158,6 +181,10 @@ __global__ void __launch_bounds__(Layout<D>::kThreads, Geometry<D>::kMinBlocksPe
     // Key pairs start at even keys: one 32-bit load when the row is contiguous and 4-byte aligned.
     mask_pairs = args.mask_strides[3] == 1 && args.mask_strides[2] % 2 == 0 &&
                  reinterpret_cast<uintptr_t>(mask_bh) % 4 == 0;
+    if (mask_kind == MaskKind::kSharedRow && args.mask_strides[3] == 1 && seq_k % kChunkElems == 0 &&
+        reinterpret_cast<uintptr_t>(mask_bh) % 16 == 0) {
+      mask_kind = MaskKind::kStagedRow;
+    }
 #pragma unroll
     for (int mt = 0; mt < kRowTiles; ++mt) {
 #pragma unroll
@@ -168,6 +195,15 @@ __global__ void __launch_bounds__(Layout<D>::kThreads, Geometry<D>::kMinBlocksPe
       }
     }
   }
+
+  // Group 0: the Q tile; group 1: the first K, V (and mask) tiles, still in flight while Q is
+  // unpacked.
+  copy_tile<D, L::kBlockRows, L::kThreads, L::kPitch>(q_addr, q, args.q_strides.seq, q0, seq_q);
+  cp_async_commit();
+  copy_tile<D, kBlockKeys, L::kThreads, L::kPitch>(k_addr(0), k, args.k_strides.seq, 0, seq_k);
+  copy_tile<D, kBlockKeys, L::kThreads, L::kPitch>(v_addr(0), v, args.v_strides.seq, 0, seq_k);
+  if (mask_kind == MaskKind::kStagedRow) copy_mask_tile(mask_addr(0), mask_rows[0][0], 0, seq_k);
+  cp_async_commit();
 
   // Per-lane ldmatrix offsets (elements) inside a tile; see tensor_core.cuh for which lane
   // addresses which row. Q (A operand): matrices (rows 0-7 | 8-15) x (cols 0-7 | 8-15) in
@@ -208,8 +244,9 @@ __global__ void __launch_bounds__(Layout<D>::kThreads, Geometry<D>::kMinBlocksPe
     // wait for tile j only (the newest group may stay in flight). The group is committed even
     // when empty so the count stays uniform.
     if (j + 1 < tiles) {
-      copy_tile<D, kBlockKeys, L::kThreads>(k_addr(stage ^ 1), k, args.k_strides.seq, kv0 + kBlockKeys, seq_k);
-      copy_tile<D, kBlockKeys, L::kThreads>(v_addr(stage ^ 1), v, args.v_strides.seq, kv0 + kBlockKeys, seq_k);
+      copy_tile<D, kBlockKeys, L::kThreads, L::kPitch>(k_addr(stage ^ 1), k, args.k_strides.seq, kv0 + kBlockKeys, seq_k);
+      copy_tile<D, kBlockKeys, L::kThreads, L::kPitch>(v_addr(stage ^ 1), v, args.v_strides.seq, kv0 + kBlockKeys, seq_k);
+      if (mask_kind == MaskKind::kStagedRow) copy_mask_tile(mask_addr(stage ^ 1), mask_rows[0][0], kv0 + kBlockKeys, seq_k);
     }
     cp_async_commit();
     cp_async_wait<1>();
@@ -257,7 +294,24 @@ __global__ void __launch_bounds__(Layout<D>::kThreads, Geometry<D>::kMinBlocksPe
         for (int e = 0; e < 4; ++e) s[mt][n][e] *= scale_log2;
       }
     }
-    if (mask_kind == MaskKind::kSharedRow) {
+    if (mask_kind == MaskKind::kStagedRow) {
+      // Keys 8n + 2t and + 1 of this tile: one 32-bit shared load (the quad's lanes with the
+      // same t read the same word: a broadcast).
+      const T* tile_mask = mask_stage + stage * L::kMaskElems + 2 * t;
+#pragma unroll
+      for (int n = 0; n < kKeyTiles; ++n) {
+        const uint32_t both = *reinterpret_cast<const uint32_t*>(tile_mask + n * 8);
+        const float lo = mask_to_log2(bits_to_float<T>(static_cast<uint16_t>(both & 0xffffu)));
+        const float hi = mask_to_log2(bits_to_float<T>(static_cast<uint16_t>(both >> 16)));
+#pragma unroll
+        for (int mt = 0; mt < kRowTiles; ++mt) {
+          s[mt][n][0] += lo;
+          s[mt][n][1] += hi;
+          s[mt][n][2] += lo;
+          s[mt][n][3] += hi;
+        }
+      }
+    } else if (mask_kind == MaskKind::kSharedRow) {
 #pragma unroll
       for (int mt = 0; mt < kRowTiles; ++mt) {
 #pragma unroll
@@ -387,15 +441,15 @@ __global__ void __launch_bounds__(Layout<D>::kThreads, Geometry<D>::kMinBlocksPe
   }
 }
 
-template <class T, int D>
+template <class T, int D, int kRows>
 Status launch(const AttentionArgs& args, cudaStream_t stream) {
-  using L = Layout<D>;
-  const auto kernel = flash_attention_kernel<T, D>;
+  using L = Layout<D, kRows>;
+  const auto kernel = flash_attention_kernel<T, D, kRows>;
   // Over 48 KB of dynamic shared memory needs an opt-in (cheap, and allowed during capture).
   KILN_RETURN_IF_ERROR(cuda_status(
       cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(L::kSharedBytes)),
       "cudaFuncSetAttribute(flash_attention_kernel)"));
-  // Prefer shared memory over L1 so two D = 64 blocks (2 x 54 KB) fit per SM.
+  // Prefer shared memory over L1 so two 128-row D = 64 blocks (2 x 54 KB) fit per SM.
   KILN_RETURN_IF_ERROR(cuda_status(
       cudaFuncSetAttribute(kernel, cudaFuncAttributePreferredSharedMemoryCarveout, cudaSharedmemCarveoutMaxShared),
       "cudaFuncSetAttribute(flash_attention_kernel)"));
@@ -413,7 +467,7 @@ bool chunk_aligned(const AttentionStrides& s) {
 
 Status validate(const AttentionArgs& a) {
   constexpr int64_t kMaxGridYZ = 65535;
-  constexpr int64_t kBlockRows = 128;
+  constexpr int64_t kBlockRows = 128;  // the larger tile
   if (a.q == nullptr || a.k == nullptr || a.v == nullptr || a.out == nullptr) {
     return invalid_argument("scaled_dot_product_attention: Q, K, V and the output must be non-null");
   }
@@ -447,13 +501,22 @@ Status validate(const AttentionArgs& a) {
   for (int64_t stride : a.mask_strides) {
     if (stride < 0) return invalid_argument("scaled_dot_product_attention: negative mask stride");
   }
+  if (a.block_rows != 64 && a.block_rows != 128) {
+    return invalid_argument("scaled_dot_product_attention: block_rows must be 64 or 128, not " + std::to_string(a.block_rows));
+  }
   return Status::ok_status();
+}
+
+template <class T, int D>
+Status launch_for_rows(const AttentionArgs& args, cudaStream_t stream) {
+  if (args.block_rows == 64) return launch<T, D, 64>(args, stream);
+  return launch<T, D, 128>(args, stream);
 }
 
 template <class T>
 Status launch_for_head_dim(const AttentionArgs& args, cudaStream_t stream) {
-  if (args.head_dim == 64) return launch<T, 64>(args, stream);
-  return launch<T, 128>(args, stream);
+  if (args.head_dim == 64) return launch_for_rows<T, 64>(args, stream);
+  return launch_for_rows<T, 128>(args, stream);
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 // ScaledDotProductAttention = softmax(Q K^T * scale + mask) V over [B, H, S, D] operands: the
 // Transpose, MatMul, Mul, Add, Softmax and MatMul reference kernels in turn. With qkv_layout
 // "BSHD" the operands are [B, S, H, D]: they are transposed to [B, H, S, D] first and the result
-// back, so both layouts share one definition.
+// back, so both layouts share one definition. With "BS3HD" the operands are packed
+// [B, S, 3, H, D]: Q, K and V are slots 0, 1 and 2 of inputs 0, 1 and 2, gathered out first.
 #include <string>
 #include <vector>
 
@@ -58,16 +59,38 @@ Status attention_bhsd(const Tensor* q, const Tensor* k, const Tensor* v, const T
   return {};
 }
 
+// Slot `slot` of a packed [B, S, 3, H, D] operand: [B, S, H, D].
+Result<Tensor> packed_slot(const Tensor* packed, int64_t slot) {
+  if (!packed) return invalid_argument("ScaledDotProductAttention: inputs Q, K and V are required");
+  if (packed->rank() != kRank + 1 || packed->shape()[2] != kPackedQkvSlots)
+    return invalid_argument("ScaledDotProductAttention: packed operands must be 5-D [batch, sequence, 3, heads, head size], got " +
+                            packed->shape().to_string());
+  Attributes axis;
+  axis.set("axis", int64_t{2});
+  const Tensor index = Tensor::from_vector<int64_t>(DType::kInt64, Shape{}, {slot});
+  return run_kernel(OpKind::Gather, {packed, &index}, axis);
+}
+
 Status attention_kernel(KernelContext& ctx) {
   const Tensor* q = ctx.input(kQ);
   const Tensor* k = ctx.input(kK);
   const Tensor* v = ctx.input(kV);
+  Tensor unpacked[3];
   auto scale = ctx.attributes().require_float("scale");
   if (!scale.ok()) return invalid_argument("ScaledDotProductAttention: " + scale.status().message());
   auto layout = decode_qkv_layout(ctx.attributes());
   if (!layout.ok()) return invalid_argument("ScaledDotProductAttention: " + layout.status().message());
   const Tensor* mask = ctx.input(kMask);
   if (*layout == QkvLayout::kBHSD) return attention_bhsd(q, k, v, mask, *scale, ctx.outputs[0]);
+  if (*layout == QkvLayout::kBS3HD) {
+    const Tensor* packed[3] = {q, k, v};
+    for (int64_t slot = 0; slot < kPackedQkvSlots; ++slot) {
+      KILN_ASSIGN_OR_RETURN(unpacked[slot], packed_slot(packed[slot], slot));
+    }
+    q = &unpacked[0];
+    k = &unpacked[1];
+    v = &unpacked[2];
+  }
   if (!q || !k || !v) return invalid_argument("ScaledDotProductAttention: inputs Q, K and V are required");
   if (q->rank() != kRank || k->rank() != kRank || v->rank() != kRank)
     return invalid_argument("ScaledDotProductAttention: Q, K and V must be 4-D [batch, sequence, heads, head size], got " +
