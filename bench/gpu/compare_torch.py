@@ -55,6 +55,8 @@ def torch_cases():
     # The same attention on [B, S, H, D] tensors (a Reshape of the projections), passed to
     # PyTorch as transposed views, which its fused kernels read through strides.
     sq, sk, sv = (torch.randn(BATCH, SEQ, HEADS, HEAD_DIM, device=dev, dtype=half).transpose(1, 2) for _ in range(3))
+    # FFN1's activations at BERT-large batch 128, GELU in place (exact erf form).
+    ffn = torch.randn(128 * SEQ, FFN, device=dev, dtype=half)
     # Batch 1 (latency): the grid is 16 heads x 3 query blocks.
     oq, ok, ov = (torch.randn(1, HEADS, SEQ, HEAD_DIM, device=dev, dtype=half) for _ in range(3))
     omask = torch.randn(1, 1, 1, SEQ, device=dev, dtype=half)
@@ -69,6 +71,8 @@ def torch_cases():
         "sdpa_fp16_b1h16s384d64_mask": lambda: sdpa(oq, ok, ov, attn_mask=omask),
         "sdpa_fp16_b1h16s384d64_mask_rows64": lambda: sdpa(oq, ok, ov, attn_mask=omask),
         "sdpa_fp16_b8h16s1024d128_rows64": lambda: sdpa(lq, lk, lv),
+        # Out of place (PyTorch has no in-place GELU); the same bytes move as kiln's in-place pass.
+        "gelu_erf_fp16_49152x4096": lambda: F.gelu(ffn, approximate="none"),
     }
     # ResNet-50 convs at batch 64 and 1, channels_last FP16 with bias and ReLU (cuDNN through PyTorch).
     torch.backends.cudnn.benchmark = True
