@@ -1,6 +1,7 @@
 // kiln serve: a KServe v2 / Triton-compatible inference server over a Triton-layout model
 // repository, on HTTP (KServe v2 REST, TF-Serving REST, metrics) and gRPC.
 #include <algorithm>
+#include <cstdint>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -63,6 +64,7 @@ struct ServeOptions {
   std::string api_key_file;
   std::string engine_cache;  // empty: <repository>/.kiln-cache
   bool no_engine_cache = false;
+  uint64_t engine_cache_max_bytes = 0;
   bool allow_client_shm = false;
   int model_load_threads = 4;
 };
@@ -81,6 +83,7 @@ Status run_server(const ServeOptions& options) {
   if (!options.no_engine_cache) {
     server_options.engine_cache_directory =
         options.engine_cache.empty() ? options.repository + "/" + kDefaultEngineCache : options.engine_cache;
+    server_options.engine_cache_max_bytes = options.engine_cache_max_bytes;
   }
   // The server logs each model's load (engine builds, cache hits, failures) as it happens.
   KILN_ASSIGN_OR_RETURN(std::unique_ptr<serving::InferenceServer> server, serving::InferenceServer::create(server_options));
@@ -176,6 +179,10 @@ Subcommand add_serve_command(CLI::App& parent) {
   app->add_option("--engine-cache", options->engine_cache,
                   "Directory keeping the engines built from ONNX models between starts (default: <model-repository>/.kiln-cache)");
   app->add_flag("--no-engine-cache", options->no_engine_cache, "Build every ONNX model's engine in memory on each load");
+  app->add_option("--engine-cache-size", options->engine_cache_max_bytes,
+                  "Largest total size of the cached engines (bytes, or with a unit: 500MB, 20GB); storing one evicts the "
+                  "least recently used beyond it (default: no limit)")
+      ->transform(CLI::AsSizeValue(false));
   app->add_option("--model-load-threads", options->model_load_threads,
                   "Models loaded at once at start-up and after a poll (Triton's --model-load-thread-count); "
                   "GPU engine builds still run one at a time")

@@ -199,9 +199,46 @@ Result<std::string> cache_key_text(const EngineRequest& request) {
   return text;
 }
 
-EngineCache::EngineCache(std::string directory, LogFn log) : directory_(std::move(directory)), log_(std::move(log)) {}
+constexpr const char* kTimingCacheFile = "timing.cache";
+constexpr const char* kEntryExtension = ".plan";
 
-Status EngineCache::build(const EngineRequest& request, const std::string& plan_path) const {
+EngineCache::EngineCache(std::string directory, LogFn log, uint64_t max_bytes)
+    : directory_(std::move(directory)), log_(std::move(log)), max_bytes_(max_bytes) {}
+
+void EngineCache::evict_beyond_limit(const std::string& keep) const {
+  if (max_bytes_ == 0) return;
+  struct Entry {
+    fs::path path;
+    fs::file_time_type used;
+    uintmax_t bytes;
+  };
+  std::vector<Entry> entries;
+  uintmax_t total = 0;
+  std::error_code ec;
+  for (const fs::directory_entry& e : fs::directory_iterator(directory_, ec)) {
+    if (e.path().extension() != kEntryExtension || !e.is_regular_file(ec)) continue;
+    const uintmax_t bytes = e.file_size(ec);
+    const fs::file_time_type used = e.last_write_time(ec);
+    if (ec) continue;  // vanished meanwhile (another server evicted it)
+    entries.push_back({e.path(), used, bytes});
+    total += bytes;
+  }
+  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.used < b.used; });
+  for (const Entry& e : entries) {
+    if (total <= max_bytes_) return;
+    if (e.path == fs::path(keep)) continue;
+    fs::remove(e.path, ec);
+    if (ec) continue;
+    total -= e.bytes;
+    log_("engine cache: evicted " + e.path.filename().string() + " (" + std::to_string(e.bytes) +
+         " bytes, least recently used) to stay within " + std::to_string(max_bytes_) + " bytes");
+  }
+  if (total > max_bytes_)
+    log_("warning: engine cache: " + fs::path(keep).filename().string() + " alone (" + std::to_string(total) +
+         " bytes) exceeds the limit of " + std::to_string(max_bytes_) + " bytes; kept, as it is in use");
+}
+
+Status EngineCache::build(const EngineRequest& request, const std::string& plan_path, const std::string& timing_cache) const {
   // Models load on several threads; GPU builds time their tactics on the device, so two at once
   // would each measure the other's kernels and choose worse. Host builds overlap.
   static std::mutex gpu_builds;
@@ -209,20 +246,22 @@ Status EngineCache::build(const EngineRequest& request, const std::string& plan_
   if (request.target.device_kind == "cuda") one_gpu_build.lock();
   BuildSettings settings = request.settings;
   settings.progress = progress_logger(request.label, log_);
+  if (!timing_cache.empty()) settings.timing_cache = timing_cache;
   log_(request.label + ": building a " + request.target.device_kind + " engine for " + request.target.device_name + " (" +
        settings.precision + ", " + profiles_text(request) + ")");
   const auto start = std::chrono::steady_clock::now();
   Result<BuildSummary> summary = build_plan(request.model_path, plan_path, settings);
   if (!summary.ok()) return summary.status().with_context(request.label + ": engine build");
   log_(request.label + ": engine built in " + seconds_text(seconds_since(start)) + " (" + std::to_string(summary->steps) +
-       " steps per profile, " + std::to_string(summary->profiles) + " profiles)");
+       " steps per profile, " + std::to_string(summary->profiles) + " profiles, " + std::to_string(summary->tactics_timed) +
+       " tactics timed, " + std::to_string(summary->timing_cache_hits) + " timing cache hits)");
   return {};
 }
 
 Result<OpenedEngine> EngineCache::build_in_memory(const EngineRequest& request) const {
   // The runtime maps plans from files: a private temporary one, unlinked once mapped.
   const std::string path = temporary_name((fs::temp_directory_path() / ("kiln-serve-" + request.entry_name + ".plan")).string());
-  Status built = build(request, path);
+  Status built = build(request, path, "");
   std::error_code ec;
   if (!built.ok()) {
     fs::remove(path, ec);
@@ -254,6 +293,7 @@ Result<OpenedEngine> EngineCache::open(const EngineRequest& request) const {
     Status usable = check_entry(path, request);
     Result<std::unique_ptr<Session>> session = usable.ok() ? Session::open(path, options) : Result<std::unique_ptr<Session>>(usable);
     if (session.ok()) {
+      fs::last_write_time(path, fs::file_time_type::clock::now(), ec);  // most recently used now
       log_(request.label + ": engine cache hit: " + path);
       return OpenedEngine{std::move(session).value(), true, path};
     }
@@ -262,7 +302,7 @@ Result<OpenedEngine> EngineCache::open(const EngineRequest& request) const {
     log_(request.label + ": engine cache miss: " + path);
   }
   const std::string temporary = temporary_name(path);
-  if (Status built = build(request, temporary); !built.ok()) {
+  if (Status built = build(request, temporary, (fs::path(directory_) / kTimingCacheFile).string()); !built.ok()) {
     fs::remove(temporary, ec);
     return built;
   }
@@ -275,6 +315,7 @@ Result<OpenedEngine> EngineCache::open(const EngineRequest& request) const {
   }
   Result<std::unique_ptr<Session>> session = Session::open(path, options);
   if (!session.ok()) return session.status().with_context(request.label + ": the engine just built");
+  evict_beyond_limit(path);
   return OpenedEngine{std::move(session).value(), false, path};
 }
 

@@ -8,8 +8,15 @@
 // under the final name; an entry the plan loader refuses (damaged, another kiln release or
 // device architecture) is rebuilt and replaced. Where the directory cannot be written (a
 // read-only repository), the engine is built in memory and a warning logged.
+//
+// Builds into a cache directory share its timing cache (`timing.cache`, keyed per node, device
+// and kiln release), so a second model with the same layers, or a rebuild after a cache entry
+// went, skips the tactic timing. With a size limit, storing an entry evicts the least recently
+// used others (by modification time; a hit touches its entry) until the `.plan` entries fit;
+// the entry just stored is never evicted, and engines already open keep their mapping.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -45,8 +52,8 @@ std::string sha256_hex(const std::string& bytes);
 
 class EngineCache {
  public:
-  // An empty directory: no cache, every engine is built in memory.
-  EngineCache(std::string directory, LogFn log);
+  // An empty directory: no cache, every engine is built in memory. max_bytes 0: no limit.
+  EngineCache(std::string directory, LogFn log, uint64_t max_bytes = 0);
 
   // The cached engine when the cache has a good one; else builds it (logging progress), stores
   // it and opens it.
@@ -56,10 +63,12 @@ class EngineCache {
 
  private:
   Result<OpenedEngine> build_in_memory(const EngineRequest& request) const;
-  Status build(const EngineRequest& request, const std::string& plan_path) const;
+  Status build(const EngineRequest& request, const std::string& plan_path, const std::string& timing_cache) const;
+  void evict_beyond_limit(const std::string& keep) const;
 
   std::string directory_;
   LogFn log_;
+  uint64_t max_bytes_ = 0;
 };
 
 }  // namespace kiln::serving

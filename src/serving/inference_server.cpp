@@ -64,7 +64,8 @@ TensorMetadata tensor_metadata(const ConfigTensor& tensor, int max_batch_size) {
 InferenceServer::InferenceServer(ServerOptions options)
     : options_(std::move(options)),
       repository_(options_.repository),
-      engine_cache_(options_.engine_cache_directory, [this](const std::string& line) { log(line); }) {}
+      engine_cache_(options_.engine_cache_directory, [this](const std::string& line) { log(line); },
+                    options_.engine_cache_max_bytes) {}
 
 InferenceServer::~InferenceServer() { shutdown(); }
 

@@ -36,6 +36,9 @@ struct ServerOptions {
   // Where engines built from ONNX models are kept between starts (engine_cache.h); empty: no
   // cache, every load builds in memory. kiln serve defaults it to <repository>/.kiln-cache.
   std::string engine_cache_directory;
+  // Size limit of the engine cache's plans in bytes; storing an entry evicts the least recently
+  // used others beyond it. 0: no limit.
+  uint64_t engine_cache_max_bytes = 0;
   LogFn log;  // load progress and warnings; none: stderr (called from several load threads at once)
   // Models loaded at once at start-up and by a poll that finds several changes (Triton's
   // --model-load-thread-count). ONNX models that build GPU engines still build one at a time:

@@ -41,7 +41,7 @@ Graph attention_graph(const AttentionShapes& s, const std::string& layout) {
 }
 
 const Dim kN = Dim::symbolic("N");
-SymShape dims(Dim a, int64_t b, int64_t c, int64_t d) { return SymShape{a, Dim::known(b), Dim::known(c), Dim::known(d)}; }
+SymShape dims(const Dim& a, int64_t b, int64_t c, int64_t d) { return SymShape{a, Dim::known(b), Dim::known(c), Dim::known(d)}; }
 
 TEST(AttentionSchema, SequenceMajorOutputIsBSHD) {
   // B = N, Sq = 5, Sk = 6, H = 3, D = 8, Dv = 7.
@@ -75,7 +75,7 @@ TEST(AttentionSchema, SequenceMajorChecksTheRightAxes) {
   EXPECT_TRUE(infer_shapes(full).ok());
 }
 
-SymShape packed(Dim b, int64_t s, int64_t slots, int64_t h, int64_t d) {
+SymShape packed(const Dim& b, int64_t s, int64_t slots, int64_t h, int64_t d) {
   return SymShape{b, Dim::known(s), Dim::known(slots), Dim::known(h), Dim::known(d)};
 }
 

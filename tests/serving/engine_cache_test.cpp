@@ -3,9 +3,12 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <vector>
 
 namespace kiln::serving {
 namespace {
@@ -35,6 +38,14 @@ class EngineCacheTest : public ::testing::Test {
     Result<BuildTarget> target = build_target(r.settings.backends);
     EXPECT_TRUE(target.ok()) << target.status().message();
     if (target.ok()) r.target = *target;
+    return r;
+  }
+
+  // A request whose profiles are one per batch size (different batches: different cache keys).
+  EngineRequest request_for_batches(const std::vector<int64_t>& batches) const {
+    EngineRequest r = request();
+    r.settings.profiles.clear();
+    for (int64_t b : batches) r.settings.profiles.push_back({{"image", Shape({b, 3, 32, 32})}});
     return r;
   }
 
@@ -139,6 +150,54 @@ TEST_F(EngineCacheTest, UnwritableDirectoryBuildsInMemoryWithAWarning) {
   EXPECT_TRUE(logged("warning: model 'tiny_cnn' version 1: engine cache unusable")) << log_;
   const std::map<std::string, Tensor> feeds = {{"image", Tensor(DType::kFloat32, Shape({2, 3, 32, 32}))}};
   EXPECT_TRUE(opened->session->run(feeds).ok());
+}
+
+// Storing an entry beyond the size limit evicts the least recently used others (a hit counts as
+// a use), never the entry just stored; and builds into a cache share its timing cache.
+TEST_F(EngineCacheTest, EvictsTheLeastRecentlyUsedEntriesBeyondTheLimit) {
+  auto size_of = [](const std::string& path) { return static_cast<uint64_t>(fs::file_size(path)); };
+  // B's size, learnt from a build into another directory (the same build gives the same plan).
+  Result<OpenedEngine> scratch = EngineCache((root_ / "scratch").string(), logger()).open(request_for_batches({1}));
+  ASSERT_TRUE(scratch.ok()) << scratch.status().message();
+  const uint64_t size_b = size_of(scratch->plan_path);
+
+  const std::string dir = (root_ / "cache").string();
+  Result<OpenedEngine> a = EngineCache(dir, logger()).open(request_for_batches({2}));
+  Result<OpenedEngine> c = EngineCache(dir, logger()).open(request_for_batches({3}));
+  ASSERT_TRUE(a.ok() && c.ok()) << a.status().message() << c.status().message();
+  const std::string path_a = a->plan_path, path_c = c->plan_path;
+  EXPECT_TRUE(fs::exists(fs::path(dir) / "timing.cache")) << "builds into the cache keep a timing cache beside it";
+  const auto now = fs::file_time_type::clock::now();
+  fs::last_write_time(path_a, now - std::chrono::hours(2));
+  fs::last_write_time(path_c, now - std::chrono::hours(1));
+  // A hit makes A the most recently used, so C is the one to go.
+  Result<OpenedEngine> hit = EngineCache(dir, logger()).open(request_for_batches({2}));
+  ASSERT_TRUE(hit.ok() && hit->cache_hit) << hit.status().message();
+  EXPECT_GT(fs::last_write_time(path_a), now - std::chrono::minutes(1));
+
+  log_.clear();
+  const uint64_t limit = size_of(path_a) + size_of(path_c) + size_b - 1;
+  Result<OpenedEngine> b = EngineCache(dir, logger(), limit).open(request_for_batches({1}));
+  ASSERT_TRUE(b.ok()) << b.status().message();
+  EXPECT_FALSE(fs::exists(path_c)) << log_;
+  EXPECT_TRUE(fs::exists(path_a)) << log_;
+  EXPECT_TRUE(fs::exists(b->plan_path)) << log_;
+  EXPECT_TRUE(logged("evicted " + fs::path(path_c).filename().string())) << log_;
+
+  // A limit below one entry: everything else goes, the new entry stays (it is in use), with a warning.
+  log_.clear();
+  Result<OpenedEngine> again = EngineCache(dir, logger(), 1).open(request_for_batches({3}));
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_FALSE(fs::exists(path_a));
+  EXPECT_FALSE(fs::exists(b->plan_path));
+  EXPECT_TRUE(fs::exists(again->plan_path));
+  EXPECT_TRUE(logged("exceeds the limit")) << log_;
+  // C's rebuild found every tactic choice in the directory's timing cache.
+  EXPECT_TRUE(logged(" 0 tactics timed")) << log_;
+  EXPECT_FALSE(logged(" 0 timing cache hits")) << log_;
+  // Engines opened before their entry was evicted keep running on their mapping.
+  const std::map<std::string, Tensor> feeds = {{"image", Tensor(DType::kFloat32, Shape({1, 3, 32, 32}))}};
+  EXPECT_TRUE(b->session->run(feeds).ok());
 }
 
 }  // namespace

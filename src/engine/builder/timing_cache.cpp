@@ -1,5 +1,9 @@
 #include "engine/builder/timing_cache.h"
 
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -30,11 +34,30 @@ Result<TimingCache> TimingCache::load(const std::string& path) {
   return cache;
 }
 
+// Written beside the final name and renamed over it: builds that overlap (kiln serve loads
+// models on several threads) or a crash never leave a torn file that the next load refuses.
 Status TimingCache::save(const std::string& path) const {
-  std::ofstream out(path, std::ios::trunc);
-  if (!out) return invalid_argument("cannot write timing cache '" + path + "'");
-  for (const auto& [key, timed] : entries_) out << key << '\t' << timed.tactic << '\t' << timed.ms << '\n';
-  return out ? Status() : data_loss("writing timing cache '" + path + "' failed");
+  static std::atomic<uint64_t> counter{0};
+  const std::string temporary = path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
+  {
+    std::ofstream out(temporary, std::ios::trunc);
+    if (!out) return invalid_argument("cannot write timing cache '" + path + "'");
+    for (const auto& [key, timed] : entries_) out << key << '\t' << timed.tactic << '\t' << timed.ms << '\n';
+    out.flush();
+    if (!out) {
+      std::error_code ignored;
+      std::filesystem::remove(temporary, ignored);
+      return data_loss("writing timing cache '" + path + "' failed");
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(temporary, path, ec);
+  if (ec) {
+    std::error_code ignored;
+    std::filesystem::remove(temporary, ignored);
+    return invalid_argument("cannot write timing cache '" + path + "': " + ec.message());
+  }
+  return {};
 }
 
 std::string TimingCache::key(const backends::Backend& backend, const backends::NodeDesc& node, const std::string& device) {
