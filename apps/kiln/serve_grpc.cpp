@@ -118,6 +118,8 @@ class StreamInferReactor final : public grpc::ServerBidiReactor<inference::Model
     request->model_version = incoming_.model_version();
     // The stream's deadline bounds every request in it: none is run after the client gave up.
     request->client_deadline = client_deadline(call_, request->timestamps.received);
+    // A cancelled stream (the client went away) runs none of its still-queued requests.
+    request->client_gone = [&call = call_] { return call.IsCancelled(); };
     Status decoded = decode_model_infer_request(incoming_, context_.shared_memory, *request);
     {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -308,6 +310,8 @@ class InferenceService final : public inference::GRPCInferenceService::CallbackS
     request->model_name = message->model_name();
     request->model_version = message->model_version();
     request->client_deadline = client_deadline(*call, request->timestamps.received);
+    // The call lives until Finish (which on_complete calls), so the scheduler may ask it.
+    request->client_gone = [call] { return call->IsCancelled(); };
     // The call owns the message and gRPC reads it no more; decoding moves the raw contents out
     // of it instead of copying them.
     if (Status status = decode_model_infer_request(const_cast<inference::ModelInferRequest&>(*message), context_.shared_memory, *request); !status.ok()) {

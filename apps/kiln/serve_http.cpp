@@ -15,12 +15,15 @@
 #include <csignal>
 #include <cstdlib>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <unordered_map>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <vector>
@@ -41,6 +44,8 @@ constexpr int kHttpInternalError = 500;
 constexpr int kHttpNotImplemented = 501;
 constexpr int kHttpUnavailable = 503;
 constexpr timeval kExitFlushDelay = {0, 100000};  // lets the last replies reach the socket
+// How often sockets with a request inside are checked for a client that went away.
+constexpr timeval kClientWatchInterval = {0, 50000};
 
 int http_status_for(const Status& status) {
   switch (status.code()) {
@@ -101,6 +106,14 @@ struct IoLoop {
   event* replies_ready = nullptr;
   std::mutex mutex;  // guards pending
   std::deque<Reply> pending;
+  // Connections with a request in the server, each with the flag set when its client goes away
+  // (loop thread only; the scheduler threads read the flags), and the timer that checks them.
+  struct Watch {
+    std::shared_ptr<std::atomic<bool>> gone;
+    evutil_socket_t fd = -1;
+  };
+  std::unordered_map<evhttp_connection*, Watch> watched;
+  event* watch_timer = nullptr;
   std::thread thread;  // empty for loop 0, which runs on run()'s caller
 };
 
@@ -120,6 +133,7 @@ class HttpFrontEnd {
     if (metrics_http_) evhttp_free(metrics_http_);
     for (auto& loop : loops_) {
       if (loop->replies_ready) event_free(loop->replies_ready);
+      if (loop->watch_timer) event_free(loop->watch_timer);
       if (loop->http) evhttp_free(loop->http);
       if (loop->base) event_base_free(loop->base);
     }
@@ -186,6 +200,8 @@ class HttpFrontEnd {
     evhttp_set_gencb(loop->http, &HttpFrontEnd::on_request, loop.get());
     loop->replies_ready = event_new(loop->base, -1, EV_PERSIST, &HttpFrontEnd::on_replies_ready, loop.get());
     event_add(loop->replies_ready, nullptr);
+    loop->watch_timer = event_new(loop->base, -1, EV_PERSIST, &HttpFrontEnd::on_watch_timer, loop.get());
+    event_add(loop->watch_timer, &kClientWatchInterval);
     loops_.push_back(std::move(loop));
     return {};
   }
@@ -256,7 +272,10 @@ class HttpFrontEnd {
     }
     // Read before sending: once drained, every accepted request's reply is already pending.
     const bool exit_now = loop->front->drained_.load();
-    for (Reply& r : replies) send_now(r.request, r.code, r.body, r.json_length);
+    for (Reply& r : replies) {
+      unwatch(loop, r.request);
+      send_now(r.request, r.code, r.body, r.json_length);
+    }
     if (exit_now) event_base_loopexit(loop->base, &kExitFlushDelay);
   }
 
@@ -270,6 +289,47 @@ class HttpFrontEnd {
       front->drained_.store(true);
       for (auto& loop : front->loops_) event_active(loop->replies_ready, EV_READ, 0);
     });
+  }
+
+  // A client that disconnects while its request is in the server. evhttp stops reading a
+  // connection while its request is being handled, so it would notice only when the reply is
+  // written: the loop's watch timer polls the sockets of connections with a request inside for
+  // the peer's FIN (POLLRDHUP; as nginx, a client that closes its side has gone) and sets the
+  // flag the scheduler checks before running a queued request. The sockets are polled on the
+  // loop thread that owns them, so a closed and reused descriptor is never looked at: the close
+  // callback and the reply drop the watch first.
+  static std::function<bool()> watch_connection(IoLoop* loop, evhttp_request* request) {
+    evhttp_connection* connection = evhttp_request_get_connection(request);
+    bufferevent* events = connection ? evhttp_connection_get_bufferevent(connection) : nullptr;
+    const evutil_socket_t fd = events ? bufferevent_getfd(events) : -1;
+    if (fd < 0 || loop == nullptr) return {};
+    auto gone = std::make_shared<std::atomic<bool>>(false);
+    loop->watched[connection] = IoLoop::Watch{gone, fd};
+    evhttp_connection_set_closecb(connection, &HttpFrontEnd::on_connection_closed, loop);
+    return [gone] { return gone->load(std::memory_order_relaxed); };
+  }
+
+  static void unwatch(IoLoop* loop, evhttp_request* request) {
+    evhttp_connection* connection = evhttp_request_get_connection(request);
+    if (connection != nullptr) loop->watched.erase(connection);
+  }
+
+  static void on_connection_closed(evhttp_connection* connection, void* arg) {
+    auto* loop = static_cast<IoLoop*>(arg);
+    auto it = loop->watched.find(connection);
+    if (it == loop->watched.end()) return;
+    it->second.gone->store(true, std::memory_order_relaxed);
+    loop->watched.erase(it);
+  }
+
+  static void on_watch_timer(evutil_socket_t, short, void* arg) {
+    auto* loop = static_cast<IoLoop*>(arg);
+    for (auto& [connection, watch] : loop->watched) {
+      pollfd p{watch.fd, POLLRDHUP, 0};
+      if (::poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0) {
+        watch.gone->store(true, std::memory_order_relaxed);
+      }
+    }
   }
 
   static void on_request(evhttp_request* request, void* arg) {
@@ -404,6 +464,7 @@ class HttpFrontEnd {
       if (!body.ok()) return post(loop, {request, http_status_for(body.status()), encode_error(body.status().message()), std::nullopt});
       post(loop, {request, kHttpOk, std::move(*body), std::nullopt});
     };
+    inference->client_gone = watch_connection(current_loop_, request);
     server_.infer(std::move(inference));
   }
 
@@ -489,6 +550,7 @@ class HttpFrontEnd {
         post(loop, {request, kHttpOk, std::move(encoded.body), encoded.json_length});
       }
     };
+    inference->client_gone = watch_connection(current_loop_, request);
     server_.infer(std::move(inference));
   }
 

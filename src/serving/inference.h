@@ -58,6 +58,10 @@ struct InferenceRequest {
   // When the client stops waiting (a gRPC deadline). A request still queued then is dropped
   // with DEADLINE_EXCEEDED rather than run for nobody; one already running completes.
   Clock::time_point client_deadline = Clock::time_point::max();
+  // True once the client has gone (its HTTP connection closed, its gRPC call was cancelled). A
+  // request still queued then is dropped instead of computed for nobody; one already running
+  // completes. Called from scheduler threads; empty: the transport cannot tell.
+  std::function<bool()> client_gone;
   RequestTimestamps timestamps;
   // Called exactly once, from a server thread, with the response or the error.
   std::function<void(InferenceResponse&&)> on_complete;

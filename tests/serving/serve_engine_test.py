@@ -7,6 +7,7 @@ cache still serves, and that bad configs fail only their own model, with file, l
 
 usage: serve_engine_test.py KILN_BINARY SOURCE_DIR
 """
+import hashlib
 import json
 import os
 import shutil
@@ -171,6 +172,8 @@ def main():
         check(len(plans) == 3 + gpu_ready and any(p.startswith("cnn.1.") for p in plans), f"cache entries {plans}")
         cnn_plan = os.path.join(cache, next(p for p in plans if p.startswith("cnn.1.")))
         built = os.stat(cnn_plan)
+        with open(cnn_plan, "rb") as f:
+            built_digest = hashlib.sha256(f.read()).hexdigest()
 
         # Restart: both engines come from the cache, nothing is built or rewritten.
         server = KilnServer(kiln, ["--model-repository", repo])
@@ -182,7 +185,11 @@ def main():
             check(f"model '{name}' version 1: engine cache hit" in log, f"{name} missed the cache:\n{log}")
         check("building" not in log, f"a warm restart built something:\n{log}")
         again = os.stat(cnn_plan)
-        check((again.st_ino, again.st_mtime_ns) == (built.st_ino, built.st_mtime_ns), "the cached plan was rewritten")
+        with open(cnn_plan, "rb") as f:
+            again_digest = hashlib.sha256(f.read()).hexdigest()
+        check((again.st_ino, again_digest) == (built.st_ino, built_digest), "the cached plan was rewritten")
+        # A hit marks its entry used (the modification time is the cache's LRU clock).
+        check(again.st_mtime_ns >= built.st_mtime_ns, "a cache hit moved the entry's time backwards")
 
         # A damaged entry is refused, rebuilt and replaced.
         with open(cnn_plan, "r+b") as f:

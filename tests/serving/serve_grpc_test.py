@@ -1,13 +1,16 @@
 """kiln serve over gRPC with a python3-grpcio client whose stubs are generated at test time from
 kiln's .proto: every RPC of inference.GRPCInferenceService (typed and raw contents, the
 bidirectional stream), the repository API behind an API key, bad requests and their status
-codes while the server keeps serving, and TLS on both transports.
+codes while the server keeps serving, requests whose client goes away dropped before they run, and
+TLS on both transports.
 
 usage: serve_grpc_test.py KILN_BINARY SOURCE_DIR PROTOC GRPC_PYTHON_PLUGIN
 """
 import concurrent.futures
 import http.client
+import json
 import os
+import socket
 import ssl
 import subprocess
 import sys
@@ -211,6 +214,40 @@ def check_bad_requests(pb, stub, rng):
     check(np.allclose(output_array(response, 0, "<f4"), reference_affine(x), rtol=1e-6), "serving after bad requests")
 
 
+def check_client_gone(pb, stub, server):
+    """A request whose client goes away while it waits in scale's 1 s batching queue (a
+    cancelled gRPC call, a closed HTTP connection) is dropped, not run; the server keeps serving."""
+    scale_request = raw_affine_request(pb, np.ones((1, 4), np.float32), model="scale")
+
+    def scale_stats():
+        return stub.ModelStatistics(pb.ModelStatisticsRequest(name="scale")).model_stats[0].inference_stats
+
+    def expect_dropped(before, what):
+        time.sleep(1.3)  # past the queue delay: the batch would have run by now
+        after = scale_stats()
+        check(after.success.count == before.success.count and after.fail.count == before.fail.count + 1,
+              f"{what}: success {before.success.count}->{after.success.count}, "
+              f"fail {before.fail.count}->{after.fail.count} (expected the request dropped, not run)")
+
+    before = scale_stats()
+    future = stub.ModelInfer.future(scale_request)
+    time.sleep(0.2)
+    check(future.cancel(), "the gRPC call was still cancellable")
+    expect_dropped(before, "cancelled gRPC call")
+
+    before = scale_stats()
+    body = json.dumps({"inputs": [{"name": "x", "datatype": "FP32", "shape": [1, 4], "data": [1, 2, 3, 4]}]}).encode()
+    head = (f"POST /v2/models/scale/infer HTTP/1.1\r\nHost: kiln\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode()
+    with socket.create_connection((HOST, server.http_port), timeout=10) as s:
+        s.sendall(head + body)
+        time.sleep(0.2)  # queued by now; then the client goes away
+    expect_dropped(before, "closed HTTP connection")
+    # A client that stays gets its answer.
+    check(np.array_equal(output_array(stub.ModelInfer(scale_request, timeout=10), 0, "<f4"), 2 * np.ones((1, 4))),
+          "scale after dropped requests")
+
+
 def check_api_key(pb, stub, server):
     code = grpc.StatusCode
     for metadata in (None, [("authorization", "Bearer wrong")], [("authorization", API_KEY)]):
@@ -341,6 +378,7 @@ def main():
                 auth = [("authorization", f"Bearer {API_KEY}")]
                 check_metrics(server.metrics_port, check_rpcs(pb, stub, auth, rng))
                 check_bad_requests(pb, stub, rng)
+                check_client_gone(pb, stub, server)
                 check_api_key(pb, stub, server)
                 stub.RepositoryModelUnload(pb.RepositoryModelUnloadRequest(model_name="add_int"), metadata=auth)
                 check(not stub.ModelReady(pb.ModelReadyRequest(name="add_int")).ready, "add_int unloaded")

@@ -27,6 +27,8 @@ bool requests_compatible(const InferenceRequest& a, const InferenceRequest& b) {
   return true;
 }
 
+bool gone(const InferenceRequest& request) { return request.client_gone && request.client_gone(); }
+
 }  // namespace
 
 BatcherOptions batcher_options_from_config(const ModelConfig& config) {
@@ -160,11 +162,13 @@ void DynamicBatcher::worker_loop() {
     const Clock::time_point now = Clock::now();
     for (Pending& p : expired) {
       record_failure(p);
-      complete(p,
-               p.request->client_deadline <= now
-                   ? deadline_exceeded("model '" + model_name_ + "': the client's deadline passed while the request was queued")
-                   : unavailable("Request timeout expired"),
-               {});
+      Status why = unavailable("Request timeout expired");
+      if (p.request->client_deadline <= now) {
+        why = deadline_exceeded("model '" + model_name_ + "': the client's deadline passed while the request was queued");
+      } else if (gone(*p.request)) {
+        why = unavailable("model '" + model_name_ + "': the client went away while the request was queued; not run");
+      }
+      complete(p, why, {});
     }
     if (!batch.empty()) execute(batch, joined_inputs);
     lock.lock();
@@ -186,7 +190,7 @@ std::vector<DynamicBatcher::Pending> DynamicBatcher::take_batch(std::unique_lock
   const Clock::time_point now = Clock::now();
   for (auto& queue : queues_) {
     for (auto it = queue.begin(); it != queue.end();) {
-      if (it->deadline <= now || it->request->client_deadline <= now) {
+      if (it->deadline <= now || it->request->client_deadline <= now || gone(*it->request)) {
         expired.push_back(std::move(*it));
         it = queue.erase(it);
         --queued_;
