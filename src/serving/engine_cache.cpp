@@ -194,7 +194,9 @@ Result<std::string> cache_key_text(const EngineRequest& request) {
   for (const fs::path& file : files) {
     KILN_ASSIGN_OR_RETURN(std::string digest, file_sha256(file));
     const std::string role = file == model ? "model " : "file ";
-    text += role + fs::relative(file, model.parent_path()).string() + " " + digest + "\n";
+    text += role;
+    text += fs::relative(file, model.parent_path()).string();
+    text += " " + digest + "\n";
   }
   return text;
 }

@@ -25,15 +25,19 @@ ir::Node* head_split_of(const ir::Value* operand) {
 
 }  // namespace
 
-Result<bool> use_sequence_major_attention(ir::Graph& graph) {
-  std::vector<ir::Node*> candidates;
+std::vector<ir::Node*> attention_nodes_in_layout(const ir::Graph& graph, QkvLayout layout) {
+  std::vector<ir::Node*> nodes;
   for (const auto& node : graph.nodes())
     if (node->op() == OpKind::ScaledDotProductAttention) {
-      auto layout = decode_qkv_layout(node->attrs());
-      if (layout.ok() && *layout == QkvLayout::kBHSD) candidates.push_back(node.get());
+      auto decoded = decode_qkv_layout(node->attrs());
+      if (decoded.ok() && *decoded == layout) nodes.push_back(node.get());
     }
+  return nodes;
+}
+
+Result<bool> use_sequence_major_attention(ir::Graph& graph) {
   bool changed = false;
-  for (ir::Node* attention : candidates) {
+  for (ir::Node* attention : attention_nodes_in_layout(graph, QkvLayout::kBHSD)) {
     std::array<ir::Node*, 3> splits{};
     bool all = true;
     for (size_t i = 0; i < splits.size() && all; ++i) all = (splits[i] = head_split_of(attention->input(i))) != nullptr;

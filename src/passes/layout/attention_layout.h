@@ -1,5 +1,8 @@
 #pragma once
 
+#include <vector>
+
+#include "core/attention_layout.h"
 #include "ir/graph.h"
 #include "kiln/status.h"
 
@@ -11,5 +14,9 @@ namespace kiln::passes {
 // sequence-major tensors directly (qkv_layout "BSHD") and the Transposes go; the Reshapes left
 // around it are views. Only for backends whose attention reads that layout in place (CUDA).
 Result<bool> use_sequence_major_attention(ir::Graph& graph);
+
+// The ScaledDotProductAttention nodes whose qkv_layout is `layout`, in graph order (collected
+// first, so a pass may rewrite around them).
+std::vector<ir::Node*> attention_nodes_in_layout(const ir::Graph& graph, QkvLayout layout);
 
 }  // namespace kiln::passes

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "core/attention_layout.h"
+#include "passes/layout/attention_layout.h"
 #include "passes/pattern.h"
 
 namespace kiln::passes {
@@ -69,14 +70,8 @@ bool match(const ir::Graph& graph, ir::Node* attention, PackedMatch& m) {
 }  // namespace
 
 Result<bool> use_packed_qkv_attention(ir::Graph& graph) {
-  std::vector<ir::Node*> candidates;
-  for (const auto& node : graph.nodes())
-    if (node->op() == OpKind::ScaledDotProductAttention) {
-      auto layout = decode_qkv_layout(node->attrs());
-      if (layout.ok() && *layout == QkvLayout::kBSHD) candidates.push_back(node.get());
-    }
   bool changed = false;
-  for (ir::Node* attention : candidates) {
+  for (ir::Node* attention : attention_nodes_in_layout(graph, QkvLayout::kBSHD)) {
     PackedMatch m;
     if (!match(graph, attention, m)) continue;
     const std::string name = attention->name() + ".packed_qkv";
