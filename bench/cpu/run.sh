@@ -6,6 +6,9 @@
 # folder and prints the table (throughput ratios against the anchors of the same run).
 #
 #   bench/cpu/run.sh [--threads N] [--rounds R] [--iterations N] [--warmup N] [--out DIR] [--build DIR]
+#                    [--cases "resnet50:1 bert_base:8 ..."] [--skip-pytorch]
+# --cases and --skip-pytorch are for quick checks while working; the table in
+# docs/PERFORMANCE.md comes from a run of all four cases with all three engines.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -17,6 +20,8 @@ warmup=3
 out="${root}/build/bench-cpu"
 build="${root}/build"
 python=/usr/bin/python3  # Debian's: it has numpy, torch and torchvision
+cases="resnet50:1 resnet50:16 bert_base:1 bert_base:8"
+skip_pytorch=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --threads) threads="$2"; shift 2 ;;
@@ -25,6 +30,8 @@ while [[ $# -gt 0 ]]; do
     --warmup) warmup="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
     --build) build="$2"; shift 2 ;;
+    --cases) cases="$2"; shift 2 ;;
+    --skip-pytorch) skip_pytorch=1; shift ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -103,15 +110,16 @@ print(json.dumps({'median_ms': r['latency_ms']['p50'], 'mean_ms': r['latency_ms'
     echo "  ${model} b${batch} round ${round} kiln: ${j}" >&2
     j="$(node "${here}/ort_bench.js" "${onnx}" "${threads}" "${warmup}" "${iterations}" "${ort_inputs[@]}")"
     record "${model}" "${batch}" "${round}" onnxruntime "${j}"
-    j="$("${python}" "${here}/torch_bench.py" "${model}" "${batch}" "${threads}" "${warmup}" "${iterations}" "${models}")"
-    record "${model}" "${batch}" "${round}" pytorch "${j}"
+    if [[ "${skip_pytorch}" == 0 ]]; then
+      j="$("${python}" "${here}/torch_bench.py" "${model}" "${batch}" "${threads}" "${warmup}" "${iterations}" "${models}")"
+      record "${model}" "${batch}" "${round}" pytorch "${j}"
+    fi
   done
 }
 
 echo "run.sh: ${threads} threads, ${rounds} rounds x ${iterations} iterations (after ${warmup} warm-up) per engine" >&2
-run_case resnet50 1
-run_case resnet50 16
-run_case bert_base 1
-run_case bert_base 8
+for c in ${cases}; do
+  run_case "${c%%:*}" "${c##*:}"
+done
 
 "${python}" "${here}/summarize.py" "${csv}" "${out}" "${threads}"
