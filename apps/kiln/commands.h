@@ -36,5 +36,6 @@ Subcommand add_run_command(CLI::App& parent);
 Subcommand add_bench_command(CLI::App& parent);
 Subcommand add_serve_command(CLI::App& parent);
 Subcommand add_build_command(CLI::App& parent);
+Subcommand add_perf_command(CLI::App& parent);
 
 }  // namespace kiln::cli

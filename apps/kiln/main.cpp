@@ -18,7 +18,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("kiln ") + KILN_VERSION);
   app.require_subcommand(1);
   const std::vector<Subcommand> commands = {add_build_command(app), add_inspect_command(app), add_run_command(app),
-                                            add_bench_command(app), add_serve_command(app)};
+                                            add_bench_command(app), add_serve_command(app), add_perf_command(app)};
 
   try {
     app.parse(argc, argv);

@@ -118,6 +118,11 @@ Result<Tensor> random_tensor(const TensorInfo& info, const Shape& shape, std::mt
 
 }  // namespace
 
+Result<Tensor> random_input(const TensorInfo& info, const Shape& shape, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  return random_tensor(info, shape, rng);
+}
+
 std::vector<TensorInfo> required_inputs(const Session& session) {
   std::vector<TensorInfo> out;
   for (const TensorInfo& info : session.inputs())

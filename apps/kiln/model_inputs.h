@@ -25,6 +25,9 @@ struct InputRequest {
 // The model inputs that must be fed (initializers listed as inputs are left out).
 std::vector<TensorInfo> required_inputs(const Session& session);
 
+// Seeded random data for one input of `shape` (as for the inputs prepare_inputs makes up).
+Result<Tensor> random_input(const TensorInfo& info, const Shape& shape, uint64_t seed);
+
 // One tensor per required input, checked against the declared dtype and shape. Dynamic dims
 // come from --shapes, --batch, a dim of the same symbol fixed elsewhere, or default to 1.
 Result<std::map<std::string, Tensor>> prepare_inputs(const Session& session, const InputRequest& request);

@@ -1,0 +1,360 @@
+#include "perf_clients.h"
+
+#include <grpcpp/grpcpp.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <map>
+
+#include "cli_common.h"
+#include "grpc_service.grpc.pb.h"
+#include "model_inputs.h"
+#include "serving/datatype.h"
+
+namespace kiln::cli::perf {
+namespace {
+
+constexpr const char* kHeaderLength = "Inference-Header-Content-Length";
+constexpr size_t kMaxHeaderBytes = 64 << 10;
+constexpr int kHttpOk = 200;
+
+std::string model_path(const TargetOptions& o) {
+  return "/v2/models/" + o.model + (o.version.empty() ? "" : "/versions/" + o.version);
+}
+
+// One blocking HTTP/1.1 keep-alive connection; reconnects when the server closed it.
+class HttpConnection {
+ public:
+  explicit HttpConnection(const TargetOptions& options) : options_(options) {}
+  ~HttpConnection() { close_socket(); }
+  HttpConnection(const HttpConnection&) = delete;
+  HttpConnection& operator=(const HttpConnection&) = delete;
+
+  struct Response {
+    int status = 0;
+    std::string body;
+  };
+
+  Result<Response> exchange(const std::string& request) {
+    if (fd_ < 0) KILN_RETURN_IF_ERROR(connect_socket());
+    if (Status sent = send_all(request); !sent.ok()) {
+      // A keep-alive connection the server closed meanwhile: one fresh try.
+      close_socket();
+      KILN_RETURN_IF_ERROR(connect_socket());
+      KILN_RETURN_IF_ERROR(send_all(request));
+    }
+    Result<Response> response = read_response();
+    if (!response.ok()) close_socket();
+    return response;
+  }
+
+ private:
+  Status connect_socket() {
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* found = nullptr;
+    const std::string port = std::to_string(options_.port);
+    if (const int e = ::getaddrinfo(options_.host.c_str(), port.c_str(), &hints, &found); e != 0)
+      return unavailable("cannot resolve '" + options_.host + "': " + gai_strerror(e));
+    std::string why = "no address";
+    for (addrinfo* a = found; a != nullptr && fd_ < 0; a = a->ai_next) {
+      const int fd = ::socket(a->ai_family, a->ai_socktype, a->ai_protocol);
+      if (fd < 0) continue;
+      if (::connect(fd, a->ai_addr, a->ai_addrlen) == 0) {
+        fd_ = fd;
+      } else {
+        why = std::strerror(errno);
+        ::close(fd);
+      }
+    }
+    ::freeaddrinfo(found);
+    if (fd_ < 0) return unavailable("cannot connect to " + options_.host + ":" + port + ": " + why);
+    const int on = 1;
+    (void)::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+    timeval timeout{};
+    timeout.tv_sec = static_cast<time_t>(options_.timeout_s);
+    timeout.tv_usec = static_cast<suseconds_t>((options_.timeout_s - static_cast<double>(timeout.tv_sec)) * 1e6);
+    (void)::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    (void)::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+    pending_.clear();
+    return {};
+  }
+
+  void close_socket() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+  Status send_all(const std::string& bytes) {
+    size_t sent = 0;
+    while (sent < bytes.size()) {
+      const ssize_t n = ::send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+      if (n <= 0) return unavailable(std::string("sending the request failed: ") + std::strerror(errno));
+      sent += static_cast<size_t>(n);
+    }
+    return {};
+  }
+
+  // Appends what the socket has to pending_; false at end of stream or timeout.
+  Status read_more() {
+    char chunk[64 << 10];
+    const ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
+    if (n == 0) return unavailable("the server closed the connection before answering");
+    if (n < 0) {
+      const bool timeout = errno == EAGAIN || errno == EWOULDBLOCK;
+      return timeout ? deadline_exceeded("no answer within the request timeout")
+                     : unavailable(std::string("reading the answer failed: ") + std::strerror(errno));
+    }
+    pending_.append(chunk, static_cast<size_t>(n));
+    return {};
+  }
+
+  Result<Response> read_response() {
+    size_t header_end = std::string::npos;
+    while ((header_end = pending_.find("\r\n\r\n")) == std::string::npos) {
+      if (pending_.size() > kMaxHeaderBytes) return invalid_argument("the answer's headers exceed 64 KiB");
+      KILN_RETURN_IF_ERROR(read_more());
+    }
+    const std::string head = pending_.substr(0, header_end);
+    Response r;
+    if (head.size() < 12 || head.compare(0, 5, "HTTP/") != 0) return invalid_argument("not an HTTP answer: " + head.substr(0, 40));
+    r.status = std::atoi(head.c_str() + head.find(' ') + 1);
+    size_t length = 0;
+    bool has_length = false;
+    size_t line = head.find("\r\n");
+    while (line != std::string::npos) {
+      const size_t next = head.find("\r\n", line + 2);
+      std::string field = head.substr(line + 2, next == std::string::npos ? std::string::npos : next - line - 2);
+      for (char& c : field) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (field.rfind("content-length:", 0) == 0) {
+        length = std::strtoull(field.c_str() + std::strlen("content-length:"), nullptr, 10);
+        has_length = true;
+      }
+      line = next;
+    }
+    if (!has_length) return unimplemented("the answer has no Content-Length (chunked answers are not supported)");
+    const size_t body_start = header_end + 4;
+    while (pending_.size() < body_start + length) KILN_RETURN_IF_ERROR(read_more());
+    r.body = pending_.substr(body_start, length);
+    pending_.erase(0, body_start + length);
+    return r;
+  }
+
+  const TargetOptions& options_;
+  int fd_ = -1;
+  std::string pending_;
+};
+
+std::string error_text(const std::string& body) {
+  rapidjson::Document doc;
+  doc.Parse(body.c_str(), body.size());
+  if (!doc.HasParseError() && doc.IsObject() && doc.HasMember("error") && doc["error"].IsString()) return doc["error"].GetString();
+  return body.substr(0, 200);
+}
+
+// Dims from the metadata, with -1 resolved: dim 0 by --batch, the rest by --shapes.
+Result<std::vector<int64_t>> concrete_shape(const std::string& name, std::vector<int64_t> dims, const TargetOptions& o,
+                                            const std::map<std::string, Shape>& given) {
+  if (auto it = given.find(name); it != given.end()) return it->second.dims();
+  for (size_t d = 0; d < dims.size(); ++d) {
+    if (dims[d] >= 0) continue;
+    if (d != 0)
+      return invalid_argument("input '" + name + "' has a variable dim " + std::to_string(d) + ": give its shape with --shapes " +
+                              name + ":DxD...");
+    dims[d] = o.batch;
+  }
+  return dims;
+}
+
+Result<InputSpec> make_spec(const std::string& name, const std::string& datatype, std::vector<int64_t> dims, const TargetOptions& o,
+                            const std::map<std::string, Shape>& given, uint64_t seed) {
+  const std::optional<DType> dtype = serving::dtype_from_wire_name(datatype);
+  if (!dtype || *dtype == DType::kBytes)
+    return unimplemented("input '" + name + "' is " + datatype + ": kiln perf generates numeric tensors only");
+  InputSpec spec;
+  spec.name = name;
+  spec.datatype = datatype;
+  KILN_ASSIGN_OR_RETURN(spec.shape, concrete_shape(name, std::move(dims), o, given));
+  TensorInfo info;
+  info.name = name;
+  info.dtype = *dtype;
+  info.dims = spec.shape;
+  KILN_ASSIGN_OR_RETURN(Tensor t, random_input(info, Shape(spec.shape), seed));
+  spec.bytes.assign(static_cast<const char*>(t.raw_data()), t.nbytes());
+  return spec;
+}
+
+Result<std::vector<InputSpec>> describe_over_http(const TargetOptions& o, const std::map<std::string, Shape>& given, uint64_t seed) {
+  HttpConnection connection(o);
+  const std::string request = "GET " + model_path(o) + " HTTP/1.1\r\nHost: " + o.host + "\r\n\r\n";
+  KILN_ASSIGN_OR_RETURN(HttpConnection::Response r, connection.exchange(request));
+  if (r.status != kHttpOk)
+    return not_found("model '" + o.model + "' metadata: HTTP " + std::to_string(r.status) + ": " + error_text(r.body));
+  rapidjson::Document doc;
+  doc.Parse(r.body.c_str(), r.body.size());
+  if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("inputs") || !doc["inputs"].IsArray())
+    return invalid_argument("model '" + o.model + "' metadata is not KServe v2 JSON: " + r.body.substr(0, 200));
+  std::vector<InputSpec> specs;
+  for (const auto& input : doc["inputs"].GetArray()) {
+    if (!input.IsObject() || !input.HasMember("name") || !input["name"].IsString() || !input.HasMember("datatype") ||
+        !input["datatype"].IsString() || !input.HasMember("shape") || !input["shape"].IsArray())
+      return invalid_argument("model '" + o.model + "' metadata has a malformed input");
+    std::vector<int64_t> dims;
+    for (const auto& d : input["shape"].GetArray()) {
+      if (!d.IsInt64()) return invalid_argument("model '" + o.model + "' metadata has a non-integer dim");
+      dims.push_back(d.GetInt64());
+    }
+    KILN_ASSIGN_OR_RETURN(InputSpec spec, make_spec(input["name"].GetString(), input["datatype"].GetString(), std::move(dims), o,
+                                                    given, seed + specs.size()));
+    specs.push_back(std::move(spec));
+  }
+  return specs;
+}
+
+std::shared_ptr<grpc::Channel> open_channel(const TargetOptions& o) {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(-1);
+  args.SetMaxSendMessageSize(-1);
+  // Each worker's own connection, as independent clients have (gRPC would share one otherwise).
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  return grpc::CreateCustomChannel(o.host + ":" + std::to_string(o.port), grpc::InsecureChannelCredentials(), args);
+}
+
+void set_deadline(grpc::ClientContext& context, double timeout_s) {
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::duration<double>(timeout_s)));
+}
+
+Result<std::vector<InputSpec>> describe_over_grpc(const TargetOptions& o, const std::map<std::string, Shape>& given, uint64_t seed) {
+  auto stub = inference::GRPCInferenceService::NewStub(open_channel(o));
+  inference::ModelMetadataRequest request;
+  request.set_name(o.model);
+  request.set_version(o.version);
+  inference::ModelMetadataResponse response;
+  grpc::ClientContext context;
+  set_deadline(context, o.timeout_s);
+  const grpc::Status status = stub->ModelMetadata(&context, request, &response);
+  if (!status.ok()) return not_found("model '" + o.model + "' metadata over gRPC: " + status.error_message());
+  std::vector<InputSpec> specs;
+  for (const auto& input : response.inputs()) {
+    KILN_ASSIGN_OR_RETURN(InputSpec spec, make_spec(input.name(), input.datatype(),
+                                                    std::vector<int64_t>(input.shape().begin(), input.shape().end()), o, given,
+                                                    seed + specs.size()));
+    specs.push_back(std::move(spec));
+  }
+  return specs;
+}
+
+class HttpClient final : public Client {
+ public:
+  HttpClient(const TargetOptions& options, const std::vector<InputSpec>& inputs) : connection_(options) {
+    // The JSON header (every output binary), then each input's bytes: built once, sent always.
+    rapidjson::StringBuffer json;
+    rapidjson::Writer<rapidjson::StringBuffer> w(json);
+    w.StartObject();
+    w.Key("inputs");
+    w.StartArray();
+    for (const InputSpec& in : inputs) {
+      w.StartObject();
+      w.Key("name");
+      w.String(in.name.c_str());
+      w.Key("datatype");
+      w.String(in.datatype.c_str());
+      w.Key("shape");
+      w.StartArray();
+      for (int64_t d : in.shape) w.Int64(d);
+      w.EndArray();
+      w.Key("parameters");
+      w.StartObject();
+      w.Key("binary_data_size");
+      w.Uint64(in.bytes.size());
+      w.EndObject();
+      w.EndObject();
+    }
+    w.EndArray();
+    w.Key("parameters");
+    w.StartObject();
+    w.Key("binary_data_output");
+    w.Bool(true);
+    w.EndObject();
+    w.EndObject();
+    std::string body = json.GetString();
+    const size_t json_length = body.size();
+    for (const InputSpec& in : inputs) body += in.bytes;
+    request_ = "POST " + model_path(options) + "/infer HTTP/1.1\r\nHost: " + options.host +
+               "\r\nContent-Type: application/octet-stream\r\n" + kHeaderLength + ": " + std::to_string(json_length) +
+               "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  }
+
+  Status infer() override {
+    KILN_ASSIGN_OR_RETURN(HttpConnection::Response r, connection_.exchange(request_));
+    if (r.status != kHttpOk) return unavailable("HTTP " + std::to_string(r.status) + ": " + error_text(r.body));
+    received_ += r.body.size();
+    return {};
+  }
+  uint64_t bytes_received() const override { return received_; }
+
+ private:
+  HttpConnection connection_;
+  std::string request_;
+  uint64_t received_ = 0;
+};
+
+class GrpcClient final : public Client {
+ public:
+  GrpcClient(const TargetOptions& options, const std::vector<InputSpec>& inputs)
+      : stub_(inference::GRPCInferenceService::NewStub(open_channel(options))), timeout_s_(options.timeout_s) {
+    request_.set_model_name(options.model);
+    request_.set_model_version(options.version);
+    for (const InputSpec& in : inputs) {
+      auto* tensor = request_.add_inputs();
+      tensor->set_name(in.name);
+      tensor->set_datatype(in.datatype);
+      for (int64_t d : in.shape) tensor->add_shape(d);
+      request_.add_raw_input_contents(in.bytes);
+    }
+  }
+
+  Status infer() override {
+    inference::ModelInferResponse response;
+    grpc::ClientContext context;
+    set_deadline(context, timeout_s_);
+    const grpc::Status status = stub_->ModelInfer(&context, request_, &response);
+    if (!status.ok()) return unavailable("gRPC " + std::to_string(status.error_code()) + ": " + status.error_message());
+    for (const std::string& raw : response.raw_output_contents()) received_ += raw.size();
+    return {};
+  }
+  uint64_t bytes_received() const override { return received_; }
+
+ private:
+  std::unique_ptr<inference::GRPCInferenceService::Stub> stub_;
+  inference::ModelInferRequest request_;
+  double timeout_s_;
+  uint64_t received_ = 0;
+};
+
+}  // namespace
+
+Result<std::vector<InputSpec>> describe_inputs(const TargetOptions& options, uint64_t seed) {
+  KILN_ASSIGN_OR_RETURN(const auto given, parse_shape_specs(options.shapes));
+  if (options.protocol == Protocol::kGrpc) return describe_over_grpc(options, given, seed);
+  return describe_over_http(options, given, seed);
+}
+
+Result<std::unique_ptr<Client>> make_client(const TargetOptions& options, const std::vector<InputSpec>& inputs) {
+  if (options.protocol == Protocol::kGrpc) return std::unique_ptr<Client>(std::make_unique<GrpcClient>(options, inputs));
+  return std::unique_ptr<Client>(std::make_unique<HttpClient>(options, inputs));
+}
+
+}  // namespace kiln::cli::perf
