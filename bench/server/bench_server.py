@@ -16,7 +16,9 @@ build machine's row in docs/PERFORMANCE.md. On a GPU machine, give a plan and th
       --max-batch-size 64 --preferred 32,64 --kind KIND_GPU --instances 2 --client-processes 8 --concurrency 16 32
 Clients are Python processes (--client-processes, threads spread over them) sharing the
 machine with the server, so the numbers include client-side work and are a floor on what the
-server itself can do.
+server itself can do. Transports perf-gRPC and perf-HTTP drive the same requests (random
+data of the same shape) with `kiln perf` instead: C++ clients, one connection each, which
+take far less of the machine's CPU.
 
 usage: /usr/bin/python3 bench/server/bench_server.py --kiln build/apps/kiln [--duration 5] [--concurrency 1 8]
 """
@@ -218,6 +220,19 @@ def client_process(transport, ports, tensor, input_name, stubs_dir, threads, sta
     results.put((latencies, errors))
 
 
+def run_kiln_perf(kiln, transport, ports, request_batch, concurrency, duration, directory):
+    """(requests/s, p50 ms, p99 ms) of `concurrency` kiln perf clients (transport perf-gRPC or perf-HTTP)."""
+    protocol = transport.split("-", 1)[1]
+    out = os.path.join(directory, f"perf_{protocol}_{concurrency}.json")
+    command = [kiln, "perf", "-m", MODEL, "-u", f"{HOST}:{ports[protocol]}", "-i", protocol.lower(), "-c", str(concurrency),
+               "--batch", str(request_batch), "--duration", str(duration), "--warmup", "2", "--export-json", out]
+    completed = subprocess.run(command, capture_output=True, text=True)
+    check(completed.returncode == 0, f"{' '.join(command)}: {completed.stderr[-500:]}")
+    with open(out) as f:
+        level = json.load(f)["levels"][0]
+    return level["requests_per_s"], level["latency_ms"]["p50"], level["latency_ms"]["p99"]
+
+
 def run_clients(transport, ports, tensor, input_name, stubs_dir, concurrency, processes, duration):
     """Returns (requests/s, latencies ms) of `concurrency` closed-loop clients in `processes` processes."""
     ctx = multiprocessing.get_context("spawn")
@@ -303,7 +318,7 @@ def main():
     parser.add_argument("--instances", type=int, default=2)
     parser.add_argument("--client-processes", type=int, default=1)
     parser.add_argument("--transports", default="gRPC,HTTP",
-                        help="comma-separated: gRPC, HTTP (tensors in the request), gRPC+shm, HTTP+shm (inputs in system shared memory)")
+                        help="comma-separated: gRPC, HTTP (tensors in the request), gRPC+shm, HTTP+shm (inputs in system shared memory), perf-gRPC, perf-HTTP (kiln perf as the client)")
     parser.add_argument("--duration", type=float, default=5.0)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8])
     parser.add_argument("--anchor-batch", type=int, default=0,
@@ -333,9 +348,13 @@ def main():
             for name in transports:
                 for concurrency in args.concurrency:
                     before = server_statistics(server)
-                    qps, latencies = run_clients(name, ports, tensor, args.input, directory, concurrency,
-                                                 args.client_processes, args.duration)
-                    rows.append((name, concurrency, qps, percentile(latencies, 50), percentile(latencies, 99)))
+                    if name.startswith("perf-"):
+                        rows.append((name, concurrency, *run_kiln_perf(args.kiln, name, ports, args.request_batch, concurrency,
+                                                                       args.duration, directory)))
+                    else:
+                        qps, latencies = run_clients(name, ports, tensor, args.input, directory, concurrency,
+                                                     args.client_processes, args.duration)
+                        rows.append((name, concurrency, qps, percentile(latencies, 50), percentile(latencies, 99)))
                     stages.append((name, concurrency, stage_breakdown(before, server_statistics(server))))
             # The GPU series (NVML) as the server exports them during the run, where a GPU exists.
             with urllib.request.urlopen(f"http://{HOST}:{server.metrics_port}/metrics", timeout=10) as r:
