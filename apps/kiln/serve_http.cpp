@@ -12,7 +12,9 @@
 #include <algorithm>
 #include <atomic>
 #include <charconv>
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <cstdlib>
 #include <deque>
 #include <functional>
@@ -21,6 +23,7 @@
 #include <optional>
 #include <thread>
 #include <unordered_map>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -95,6 +98,57 @@ Result<size_t> parse_header_length(const char* text, size_t body_size) {
   return length;
 }
 
+// A non-blocking listening TCP socket on address:port; `shared`: other sockets may join it
+// (SO_REUSEPORT, only from processes of the same user).
+Result<evutil_socket_t> listen_on(const std::string& address, uint16_t port, bool shared) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  const std::string where = address + ":" + std::to_string(port);
+  if (const int e = getaddrinfo(address.c_str(), std::to_string(port).c_str(), &hints, &found); e != 0)
+    return unavailable("cannot listen on " + where + ": " + gai_strerror(e));
+  std::string why = "no usable address";
+  evutil_socket_t listening = -1;
+  for (addrinfo* a = found; a != nullptr && listening < 0; a = a->ai_next) {
+    const evutil_socket_t fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
+    if (fd < 0) continue;
+    const int on = 1;
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) == 0 &&
+        (!shared || setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) == 0) && bind(fd, a->ai_addr, a->ai_addrlen) == 0 &&
+        listen(fd, SOMAXCONN) == 0) {
+      listening = fd;
+    } else {
+      why = std::strerror(errno);
+      close(fd);
+    }
+  }
+  freeaddrinfo(found);
+  if (listening < 0) return unavailable("cannot listen on " + where + " (is the port in use?): " + why);
+  return listening;
+}
+
+uint16_t bound_port(evutil_socket_t fd);
+
+// The port the loops will share, checked free first by an exclusive bind (a bind without
+// SO_REUSEPORT fails wherever any socket holds the port), so a second server on a busy port
+// is refused instead of quietly joining the first; port 0 becomes the kernel's choice.
+Result<uint16_t> claim_port(const std::string& address, uint16_t port) {
+  KILN_ASSIGN_OR_RETURN(const evutil_socket_t probe, listen_on(address, port, false));
+  const uint16_t claimed = port != 0 ? port : bound_port(probe);
+  close(probe);
+  return claimed;
+}
+
+uint16_t bound_port(evutil_socket_t fd) {
+  sockaddr_storage address{};
+  socklen_t length = sizeof address;
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) return 0;
+  if (address.ss_family == AF_INET6) return ntohs(reinterpret_cast<const sockaddr_in6*>(&address)->sin6_port);
+  return ntohs(reinterpret_cast<const sockaddr_in*>(&address)->sin_port);
+}
+
 class HttpFrontEnd;
 
 // One I/O thread: its event loop, its evhttp on a copy of the shared listening socket, and the
@@ -149,19 +203,16 @@ class HttpFrontEnd {
     const int threads = std::max(options_.io_threads, 1);
     for (int i = 0; i < threads; ++i) KILN_RETURN_IF_ERROR(add_loop());
     IoLoop& main_loop = *loops_.front();
-    evhttp_bound_socket* bound = evhttp_bind_socket_with_handle(main_loop.http, options_.address.c_str(), options_.port);
-    if (!bound) {
-      return unavailable("cannot listen on " + options_.address + ":" + std::to_string(options_.port) +
-                         " (is the port in use?)");
-    }
-    // The other loops accept on duplicates of the listening socket: the kernel hands each new
-    // connection to one of them, and each evhttp closes only its own descriptor.
-    const evutil_socket_t listening = evhttp_bound_socket_get_fd(bound);
-    for (size_t i = 1; i < loops_.size(); ++i) {
-      const evutil_socket_t copy = dup(listening);
-      if (copy < 0 || evhttp_accept_socket(loops_[i]->http, copy) != 0) {
-        if (copy >= 0) close(copy);
-        return internal_error("cannot share the HTTP listening socket with I/O thread " + std::to_string(i));
+    // One listening socket per loop on the same address and port (SO_REUSEPORT): the kernel
+    // spreads new connections over them by their addresses, so the I/O threads share the work.
+    // With one shared socket whichever thread woke first took each connection, and a burst of
+    // clients connecting at once could all land on one thread.
+    KILN_ASSIGN_OR_RETURN(const uint16_t port, claim_port(options_.address, options_.port));
+    for (size_t i = 0; i < loops_.size(); ++i) {
+      KILN_ASSIGN_OR_RETURN(const evutil_socket_t fd, listen_on(options_.address, port, true));
+      if (evhttp_accept_socket(loops_[i]->http, fd) != 0) {
+        close(fd);
+        return internal_error("cannot accept HTTP connections on I/O thread " + std::to_string(i));
       }
     }
     if (options_.metrics_port != 0) KILN_RETURN_IF_ERROR(start_metrics_listener());
@@ -171,7 +222,7 @@ class HttpFrontEnd {
       events_.push_back(e);
     }
     std::fprintf(stderr, "kiln serve: listening on %s://%s:%u (%d I/O thread%s)\n", scheme(), options_.address.c_str(),
-                 options_.port, threads, threads == 1 ? "" : "s");
+                 static_cast<unsigned>(port), threads, threads == 1 ? "" : "s");
     for (size_t i = 1; i < loops_.size(); ++i) {
       IoLoop* loop = loops_[i].get();
       loop->thread = std::thread([loop] { event_base_dispatch(loop->base); });
