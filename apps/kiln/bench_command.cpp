@@ -153,16 +153,7 @@ Status export_json(const BenchOptions& options, int64_t batch, size_t iterations
   w.Key("queries_per_s");
   w.Double(queries_per_s);
   w.Key("latency_ms");
-  w.StartObject();
-  const std::pair<const char*, double> latencies[] = {{"min", stats.min_ms}, {"mean", stats.mean_ms},
-                                                       {"p50", stats.p50_ms}, {"p90", stats.p90_ms},
-                                                       {"p95", stats.p95_ms}, {"p99", stats.p99_ms},
-                                                       {"max", stats.max_ms}};
-  for (const auto& [key, value] : latencies) {
-    w.Key(key);
-    w.Double(value);
-  }
-  w.EndObject();
+  write_latency_object(w, stats);
   w.Key("mean_device_ms");  // engines only (zeros on the reference executor)
   w.StartObject();
   w.Key("h2d");

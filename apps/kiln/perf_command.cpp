@@ -80,6 +80,7 @@ Status parse_url(PerfOptions& o) {
 // and finish before the end are counted.
 Result<LevelResult> run_level(const PerfOptions& o, const std::vector<perf::InputSpec>& inputs, int concurrency) {
   std::vector<std::unique_ptr<perf::Client>> clients;
+  clients.reserve(static_cast<size_t>(concurrency));
   for (int i = 0; i < concurrency; ++i) {
     KILN_ASSIGN_OR_RETURN(std::unique_ptr<perf::Client> c, perf::make_client(o.target, inputs));
     clients.push_back(std::move(c));
@@ -94,6 +95,7 @@ Result<LevelResult> run_level(const PerfOptions& o, const std::vector<perf::Inpu
   std::atomic<uint64_t> done{0};
   uint64_t received_start = 0, received_end = 0;
   std::vector<std::thread> threads;
+  threads.reserve(static_cast<size_t>(concurrency));
   for (int i = 0; i < concurrency; ++i) {
     threads.emplace_back([&, client = clients[static_cast<size_t>(i)].get()] {
       std::vector<double> mine;
@@ -193,18 +195,8 @@ Status write_json(const std::vector<LevelResult>& levels, const PerfOptions& o) 
     w.Key("received_mb_per_s");
     w.Double(l.received_mb_per_s);
     w.Key("latency_ms");
-    if (l.latency) {
-      w.StartObject();
-      for (const auto& [key, value] : {std::pair{"min", l.latency->min_ms}, {"mean", l.latency->mean_ms}, {"p50", l.latency->p50_ms},
-                                       {"p90", l.latency->p90_ms}, {"p95", l.latency->p95_ms}, {"p99", l.latency->p99_ms},
-                                       {"max", l.latency->max_ms}}) {
-        w.Key(key);
-        w.Double(value);
-      }
-      w.EndObject();
-    } else {
-      w.Null();
-    }
+    if (l.latency) write_latency_object(w, *l.latency);
+    else w.Null();
     w.EndObject();
   }
   w.EndArray();
