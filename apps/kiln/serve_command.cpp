@@ -160,7 +160,7 @@ Subcommand add_serve_command(CLI::App& parent) {
       ->check(CLI::Range(0.001, kMaxGrpcMessageMib))
       ->capture_default_str();
   app->add_option("--http-threads", options->http_threads,
-                  "HTTP I/O threads (event loops sharing the listening socket); 0: half the cores, 2 to 8")
+                  "HTTP I/O threads (event loops, each with its own SO_REUSEPORT listening socket on the port); 0: half the cores, 2 to 8")
       ->check(CLI::Range(0, kMaxHttpThreads))
       ->capture_default_str();
   app->add_option("--http-timeout", options->io_timeout_seconds, "Seconds an idle client connection may stall")
