@@ -1,6 +1,6 @@
 // kiln perf --model NAME [--url HOST:PORT] [--protocol http|grpc] [--concurrency N[,N...]]
 //           [--duration S] [--warmup S] [--batch N] [--shapes ...] [--latency-target-ms MS]
-//           [--export-json FILE]
+//           [--export-json FILE] [--export-svg FILE]
 // perf_analyzer's job against any KServe v2 server (kiln serve, Triton): N clients, each with
 // its own connection, send the same random request back to back; per concurrency level it
 // reports requests and inferences per second and latency percentiles, and with a p95 target
@@ -21,6 +21,7 @@
 
 #include "commands.h"
 #include "latency_stats.h"
+#include "perf_chart.h"
 #include "perf_clients.h"
 
 namespace kiln::cli {
@@ -39,6 +40,7 @@ struct PerfOptions {
   double warmup_s = 1;
   double latency_target_ms = 0;
   std::string export_json;
+  std::string export_svg;
   uint64_t seed = 0;
 };
 
@@ -207,6 +209,17 @@ Status write_json(const std::vector<LevelResult>& levels, const PerfOptions& o) 
   return {};
 }
 
+Status write_svg(const std::vector<LevelResult>& levels, const PerfOptions& o) {
+  std::vector<perf::ChartPoint> points;
+  for (const LevelResult& l : levels)
+    if (l.latency) points.push_back({l.concurrency, l.latency->p95_ms, l.inferences_per_s});
+  const std::string title = "kiln perf: " + o.target.model + " over " + o.protocol + ", batch " + std::to_string(o.target.batch);
+  std::ofstream out(o.export_svg);
+  out << perf::throughput_latency_svg(points, title, o.latency_target_ms);
+  if (!out) return invalid_argument("cannot write '" + o.export_svg + "'");
+  return {};
+}
+
 Status run_perf(PerfOptions o) {
   o.target.protocol = o.protocol == "grpc" ? perf::Protocol::kGrpc : perf::Protocol::kHttp;
   KILN_RETURN_IF_ERROR(parse_url(o));
@@ -220,6 +233,7 @@ Status run_perf(PerfOptions o) {
   }
   print_table(levels, o);
   if (!o.export_json.empty()) KILN_RETURN_IF_ERROR(write_json(levels, o));
+  if (!o.export_svg.empty()) KILN_RETURN_IF_ERROR(write_svg(levels, o));
   uint64_t errors = 0, requests = 0;
   std::string first_error;
   for (const LevelResult& l : levels) {
@@ -257,6 +271,7 @@ Subcommand add_perf_command(CLI::App& parent) {
   app->add_option("--timeout", options->target.timeout_s, "Seconds a request may take")->check(at_least(0.001, "0.001"))->capture_default_str();
   app->add_option("--latency-target-ms", options->latency_target_ms, "Report the best level whose p95 latency is within this");
   app->add_option("--export-json", options->export_json, "Write the results as JSON");
+  app->add_option("--export-svg", options->export_svg, "Write a chart of inferences/s against p95 latency per level (SVG)");
   app->add_option("--seed", options->seed, "Seed of the random inputs")->capture_default_str();
   return {app, [options] { return run_perf(*options); }};
 }

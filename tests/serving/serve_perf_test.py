@@ -29,9 +29,10 @@ def perf(kiln, *args):
 
 def check_protocol(kiln, server, protocol, port, directory):
     out = os.path.join(directory, f"perf_{protocol}.json")
+    chart = os.path.join(directory, f"perf_{protocol}.svg")
     before = success_count(server, "affine")
     r = perf(kiln, "-m", "affine", "-u", f"{HOST}:{port}", "-i", protocol, "-c", "1,3", "--duration", DURATION_S,
-             "--warmup", "0.2", "--latency-target-ms", "1000", "--export-json", out)
+             "--warmup", "0.2", "--latency-target-ms", "1000", "--export-json", out, "--export-svg", chart)
     check(r.returncode == 0, f"kiln perf over {protocol}: exit {r.returncode}\n{r.stdout}\n{r.stderr}")
     check("Best within p95 <= 1000.000 ms: concurrency" in r.stdout, f"no best-level line:\n{r.stdout}")
     with open(out) as f:
@@ -42,6 +43,10 @@ def check_protocol(kiln, server, protocol, port, directory):
         check(level["requests"] > 0 and level["errors"] == 0, f"{protocol} level {level}")
         latency = level["latency_ms"]
         check(0 < latency["p50"] <= latency["p95"] <= latency["p99"] <= latency["max"], f"percentiles out of order: {latency}")
+    with open(chart) as f:
+        svg = f.read()
+    check(svg.startswith("<svg") and svg.count("<circle") == len(levels) and "c=3" in svg and "p95 target" in svg,
+          f"the chart lacks its points or target line:\n{svg[:400]}")
     measured = sum(l["requests"] for l in levels)
     served = success_count(server, "affine") - before
     check(served >= measured, f"{protocol}: kiln perf measured {measured} answers but the server counted {served} successes")
