@@ -297,16 +297,18 @@ def check_connection_age(pb, stub, port, x):
     check(len(seen) >= 2, f"{calls} calls over {3 * CONNECTION_AGE_SECONDS + 1} s used one connection: {seen}")
 
 
-def check_bad_flags(kiln, root, cert, busy_port):
-    """Bad security flags or a taken gRPC port stop kiln serve at start with exit code 2 and a
-    message naming the problem."""
+def check_bad_flags(kiln, root, cert, busy_port, busy_http_port):
+    """Bad security flags or a taken gRPC or HTTP port stop kiln serve at start with exit code 2
+    and a message naming the problem. The HTTP case is another kiln serve's port: its listening
+    sockets are SO_REUSEPORT, and a second server must still be refused, not join them."""
     cases = [(["--tls-cert", cert], "--tls-key"),
              (["--tls-cert", cert, "--tls-key", os.path.join(root, "missing.key")], "missing.key"),
              (["--api-key-file", os.path.join(root, "missing-key-file")], "--api-key-file"),
-             (["--grpc-port", str(busy_port)], "cannot listen for gRPC")]
+             (["--grpc-port", str(busy_port)], "cannot listen for gRPC"),
+             (["--http-port", str(busy_http_port), "--grpc-port", str(free_port())], "is the port in use")]
     for flags, words in cases:
-        result = subprocess.run([kiln, "serve", "--model-repository", root, "--http-port", str(free_port()),
-                                 "--metrics-port", "0"] + flags,
+        http_port = [] if "--http-port" in flags else ["--http-port", str(free_port())]
+        result = subprocess.run([kiln, "serve", "--model-repository", root, "--metrics-port", "0"] + http_port + flags,
                                 capture_output=True, text=True, timeout=60)
         check(result.returncode == 2 and words in result.stderr, f"kiln serve {flags}: exit {result.returncode}, {result.stderr!r}")
 
@@ -352,7 +354,7 @@ def check_tls(pb, pb_grpc, kiln, root, directory):
         except (urllib.error.URLError, ConnectionError, http.client.HTTPException):
             pass
         check(https_ready(server), "HTTPS still serves after a plaintext client")
-        check_bad_flags(kiln, root, cert, server.grpc_port)
+        check_bad_flags(kiln, root, cert, server.grpc_port, server.http_port)
     finally:
         code, log = server.stop()
     check(code == 0, f"TLS server exit code {code}; log:\n{log}")
