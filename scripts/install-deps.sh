@@ -17,6 +17,8 @@ readonly PACKAGES=(
   python3-onnx python3-numpy python3-torch python3-torchvision
   # test peers: kiln serve's gRPC client; a Prometheus server scraping its metrics
   python3-grpcio prometheus
+  # the demo's HTTP request (scripts/demo.sh)
+  curl
   # GPU bundles (scripts/gpu/package.sh): RUNPATH=$ORIGIN on copied binaries and libraries
   patchelf
 )
