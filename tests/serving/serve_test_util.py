@@ -17,7 +17,9 @@ import onnx
 from onnx import TensorProto, helper
 
 HOST = "127.0.0.1"
-STARTUP_SECONDS = 60
+# Generous: start-up loads every model (warm-ups included) and CI runs the suite in parallel on
+# 2 cores under the sanitizers, where one start once took over 60 s; only a failure waits it out.
+STARTUP_SECONDS = 180
 AFFINE_W = np.array([1.5, -2.0, 0.5, 3.0], np.float32)
 AFFINE_B = np.array([0.25, 1.0, -1.0, 2.0], np.float32)
 
