@@ -11,6 +11,8 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -163,16 +165,21 @@ std::string error_text(const std::string& body) {
   return body.substr(0, 200);
 }
 
-// Dims from the metadata, with -1 resolved: dim 0 by --batch, the rest by --shapes.
+// Dims from the metadata, with -1 resolved: dim 0 by --batch (`batched` says so), the rest by
+// --shapes.
 Result<std::vector<int64_t>> concrete_shape(const std::string& name, std::vector<int64_t> dims, const TargetOptions& o,
-                                            const std::map<std::string, Shape>& given) {
-  if (auto it = given.find(name); it != given.end()) return it->second.dims();
+                                            const std::map<std::string, Shape>& given, bool& batched) {
+  if (auto it = given.find(name); it != given.end()) {
+    batched = !dims.empty() && dims[0] < 0 && !it->second.dims().empty() && it->second.dims()[0] == o.batch;
+    return it->second.dims();
+  }
   for (size_t d = 0; d < dims.size(); ++d) {
     if (dims[d] >= 0) continue;
     if (d != 0)
       return invalid_argument("input '" + name + "' has a variable dim " + std::to_string(d) + ": give its shape with --shapes " +
                               name + ":DxD...");
     dims[d] = o.batch;
+    batched = true;
   }
   return dims;
 }
@@ -185,7 +192,7 @@ Result<InputSpec> make_spec(const std::string& name, const std::string& datatype
   InputSpec spec;
   spec.name = name;
   spec.datatype = datatype;
-  KILN_ASSIGN_OR_RETURN(spec.shape, concrete_shape(name, std::move(dims), o, given));
+  KILN_ASSIGN_OR_RETURN(spec.shape, concrete_shape(name, std::move(dims), o, given, spec.batched));
   TensorInfo info;
   info.name = name;
   info.dtype = *dtype;
@@ -348,8 +355,14 @@ class GrpcClient final : public Client {
 
 Result<std::vector<InputSpec>> describe_inputs(const TargetOptions& options, uint64_t seed) {
   KILN_ASSIGN_OR_RETURN(const auto given, parse_shape_specs(options.shapes));
-  if (options.protocol == Protocol::kGrpc) return describe_over_grpc(options, given, seed);
-  return describe_over_http(options, given, seed);
+  KILN_ASSIGN_OR_RETURN(std::vector<InputSpec> specs, options.protocol == Protocol::kGrpc ? describe_over_grpc(options, given, seed)
+                                                                                            : describe_over_http(options, given, seed));
+  // inferences/s is requests x batch: a batch no input takes would inflate it.
+  const bool any_batched = std::any_of(specs.begin(), specs.end(), [](const InputSpec& s) { return s.batched; });
+  if (options.batch != 1 && !any_batched)
+    return invalid_argument("--batch " + std::to_string(options.batch) + ": model '" + options.model +
+                            "' has no input with a variable dim 0 to take it");
+  return specs;
 }
 
 Result<std::unique_ptr<Client>> make_client(const TargetOptions& options, const std::vector<InputSpec>& inputs) {

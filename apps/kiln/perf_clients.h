@@ -32,6 +32,7 @@ struct InputSpec {
   std::string datatype;  // KServe name: FP32, INT64, ...
   std::vector<int64_t> shape;
   std::string bytes;     // the random tensor, little-endian, row-major
+  bool batched = false;  // dim 0 was variable and took --batch
 };
 
 // The metadata of `options.model` over the chosen protocol, with concrete shapes and random

@@ -65,6 +65,9 @@ def main():
             check(r.returncode == 2 and "no_such_model" in r.stderr, f"unknown model: {r.returncode} {r.stderr}")
             r = perf(kiln, "-m", "affine", "-u", f"{HOST}:notaport")
             check(r.returncode == 2 and "not a port" in r.stderr, f"bad url: {r.returncode} {r.stderr}")
+            # affine's shape is fixed: a --batch would only inflate inferences/s.
+            r = perf(kiln, "-m", "affine", "-u", f"{HOST}:{server.http_port}", "-b", "4")
+            check(r.returncode == 2 and "no input with a variable dim 0" in r.stderr, f"batch on a fixed model: {r.returncode} {r.stderr}")
             # scale's queue holds two: four clients sending batches of 8 are turned away, and
             # kiln perf says so instead of reporting a throughput.
             r = perf(kiln, "-m", "scale", "-u", f"{HOST}:{server.http_port}", "-b", "8", "-c", "4", "--duration", DURATION_S,
