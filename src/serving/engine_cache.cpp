@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <mutex>
@@ -16,6 +15,7 @@
 #include <memory>
 #include <vector>
 
+#include "core/temporary_name.h"
 #include "kiln/plan_info.h"
 
 namespace kiln::serving {
@@ -100,12 +100,6 @@ std::function<void(const BuildProgressInfo&)> progress_logger(const std::string&
   };
 }
 
-// A temporary name next to `path`, unique among threads and processes.
-std::string temporary_name(const std::string& path) {
-  static std::atomic<uint64_t> counter{0};
-  return path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
-}
-
 // Whether a file can be created in `directory` (creating the directory first).
 Status check_writable(const std::string& directory) {
   std::error_code ec;
@@ -176,6 +170,8 @@ Result<std::string> cache_key_text(const EngineRequest& request) {
   text += "precision " + s.precision + "\n";
   text += "optimize " + std::to_string(s.optimize) + "\n";
   text += "channels_last " + std::to_string(s.channels_last) + "\n";
+  // Only when set, so the keys of every existing entry (built without it) stay what they were.
+  if (s.approximate_gelu) text += "approximate_gelu 1\n";
   for (size_t p = 0; p < s.profiles.size(); ++p) {
     text += "profile " + std::to_string(p);
     for (const auto& [name, shape] : s.profiles[p]) text += " " + name + "=" + shape.to_string();
@@ -218,10 +214,12 @@ void EngineCache::evict_beyond_limit(const std::string& keep) const {
   uintmax_t total = 0;
   std::error_code ec;
   for (const fs::directory_entry& e : fs::directory_iterator(directory_, ec)) {
-    if (e.path().extension() != kEntryExtension || !e.is_regular_file(ec)) continue;
-    const uintmax_t bytes = e.file_size(ec);
-    const fs::file_time_type used = e.last_write_time(ec);
-    if (ec) continue;  // vanished meanwhile (another server evicted it)
+    // One error code per query: a later success must not clear an earlier failure.
+    std::error_code type_ec, size_ec, time_ec;
+    if (e.path().extension() != kEntryExtension || !e.is_regular_file(type_ec)) continue;
+    const uintmax_t bytes = e.file_size(size_ec);
+    const fs::file_time_type used = e.last_write_time(time_ec);
+    if (size_ec || time_ec) continue;  // vanished meanwhile (another server evicted it)
     entries.push_back({e.path(), used, bytes});
     total += bytes;
   }

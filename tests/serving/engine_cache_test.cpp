@@ -112,6 +112,13 @@ TEST_F(EngineCacheTest, KeyCoversPrecisionAndModelBytes) {
   EXPECT_NE(sha256_hex(*fp32), sha256_hex(*fp16));
   EXPECT_NE(fp32->find("device host"), std::string::npos) << *fp32;
   EXPECT_NE(fp32->find("profile 1 image=4x3x32x32"), std::string::npos) << *fp32;
+  // The GELU approximation changes the engine, so it changes the key; unset, the key has no line for it.
+  EXPECT_EQ(fp32->find("approximate_gelu"), std::string::npos) << *fp32;
+  EngineRequest approximate = request("fp32");
+  approximate.settings.approximate_gelu = true;
+  Result<std::string> approximate_key = cache_key_text(approximate);
+  ASSERT_TRUE(approximate_key.ok());
+  EXPECT_NE(sha256_hex(*approximate_key), sha256_hex(*fp32));
   std::ofstream(fs::path(model_).parent_path() / "model.onnx.data") << "external weights";
   Result<std::string> with_data = cache_key_text(request("fp32"));
   ASSERT_TRUE(with_data.ok());

@@ -1,12 +1,10 @@
 #include "engine/builder/timing_cache.h"
 
-#include <unistd.h>
-
-#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include "core/temporary_name.h"
 #include "plan/plan_file.h"
 
 namespace kiln::engine {
@@ -37,8 +35,7 @@ Result<TimingCache> TimingCache::load(const std::string& path) {
 // Written beside the final name and renamed over it: builds that overlap (kiln serve loads
 // models on several threads) or a crash never leave a torn file that the next load refuses.
 Status TimingCache::save(const std::string& path) const {
-  static std::atomic<uint64_t> counter{0};
-  const std::string temporary = path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
+  const std::string temporary = temporary_name(path);
   {
     std::ofstream out(temporary, std::ios::trunc);
     if (!out) return invalid_argument("cannot write timing cache '" + path + "'");
