@@ -49,7 +49,6 @@ struct LevelResult {
   uint64_t requests = 0;
   uint64_t errors = 0;
   std::string first_error;
-  double elapsed_s = 0;
   double requests_per_s = 0;
   double inferences_per_s = 0;
   double received_mb_per_s = 0;
@@ -95,27 +94,24 @@ Result<LevelResult> run_level(const PerfOptions& o, const std::vector<perf::Inpu
   LevelResult result;
   result.concurrency = concurrency;
   std::atomic<uint64_t> done{0};
-  uint64_t received_start = 0, received_end = 0;
+  uint64_t received = 0;
   std::vector<std::thread> threads;
   threads.reserve(static_cast<size_t>(concurrency));
   for (int i = 0; i < concurrency; ++i) {
     threads.emplace_back([&, client = clients[static_cast<size_t>(i)].get()] {
       std::vector<double> mine;
-      uint64_t errors = 0, bytes_at_start = 0;
-      bool started = false;
+      uint64_t errors = 0, bytes = 0;
       std::string first_error;
       for (;;) {
         const auto t0 = Clock::now();
         if (t0 >= measure_until) break;
-        if (!started && t0 >= measure_from) {
-          started = true;
-          bytes_at_start = client->bytes_received();
-        }
+        const uint64_t bytes_before = client->bytes_received();
         const Status s = client->infer();
         const auto t1 = Clock::now();
-        if (!started || t1 > measure_until) continue;
+        if (t0 < measure_from || t1 > measure_until) continue;
         if (s.ok()) {
           mine.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+          bytes += client->bytes_received() - bytes_before;
         } else {
           ++errors;
           if (first_error.empty()) first_error = s.message();
@@ -126,8 +122,7 @@ Result<LevelResult> run_level(const PerfOptions& o, const std::vector<perf::Inpu
       latencies_ms.insert(latencies_ms.end(), mine.begin(), mine.end());
       result.errors += errors;
       if (result.first_error.empty()) result.first_error = first_error;
-      received_start += bytes_at_start;
-      received_end += client->bytes_received();
+      received += bytes;
     });
   }
   // Progress while it runs: long measurements should not look hung.
@@ -138,11 +133,10 @@ Result<LevelResult> run_level(const PerfOptions& o, const std::vector<perf::Inpu
                  Clock::now() < measure_from ? "warming up, " : "", static_cast<unsigned long long>(done.load()));
   }
   for (std::thread& t : threads) t.join();
-  result.elapsed_s = o.duration_s;
   result.requests = latencies_ms.size();
   result.requests_per_s = static_cast<double>(result.requests) / o.duration_s;
   result.inferences_per_s = result.requests_per_s * static_cast<double>(o.target.batch);
-  result.received_mb_per_s = static_cast<double>(received_end - received_start) / o.duration_s / 1e6;
+  result.received_mb_per_s = static_cast<double>(received) / o.duration_s / 1e6;
   if (!latencies_ms.empty()) result.latency = compute_latency_stats(std::move(latencies_ms));
   return result;
 }
