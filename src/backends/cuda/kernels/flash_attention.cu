@@ -19,8 +19,10 @@
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
+#include <algorithm>
 #include <cfloat>
 #include <climits>
+#include <iterator>
 
 #include "backends/cuda/kernels/attention.h"
 #include "backends/cuda/kernels/device_common.cuh"
@@ -501,7 +503,7 @@ Status validate(const AttentionArgs& a) {
   for (int64_t stride : a.mask_strides) {
     if (stride < 0) return invalid_argument("scaled_dot_product_attention: negative mask stride");
   }
-  if (a.block_rows != 64 && a.block_rows != 128) {
+  if (std::find(std::begin(kAttentionBlockRows), std::end(kAttentionBlockRows), a.block_rows) == std::end(kAttentionBlockRows)) {
     return invalid_argument("scaled_dot_product_attention: block_rows must be 64 or 128, not " + std::to_string(a.block_rows));
   }
   return Status::ok_status();

@@ -19,7 +19,8 @@ namespace {
 
 constexpr size_t kAttentionRank = 4;
 
-// Strides of slot `slot` of a packed [B, S, 3, H, D] operand, and the slot's element offset.
+// Strides of any slot of a packed [B, S, 3, H, D] operand (the slot's offset is added to its
+// base pointer at execution).
 AttentionStrides packed_strides(int64_t seq, int64_t heads, int64_t head_dim) {
   const int64_t row = kPackedQkvSlots * heads * head_dim;
   return {seq * row, head_dim, row};
