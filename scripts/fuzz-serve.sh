@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Fuzzes kiln serve's request decoders (fuzz/serve_request_fuzzer.cpp) with libFuzzer.
+# Fuzzes kiln serve's request decoders (fuzz/serve_request_fuzzer.cpp) with libFuzzer, then the
+# HTTP loops' body tracker (fuzz/http_body_tracker_fuzzer.cpp) for a tenth of the time.
 #   scripts/fuzz-serve.sh [SECONDS]     (default 600)
 # Builds into build-fuzz/ (CPU only), seeds build-fuzz/serve-corpus with valid requests of each
 # kind, and exits non-zero when the fuzzer finds a crash (the reproducer goes to
@@ -15,7 +16,7 @@ CXX="${CXX:-clang++}" cmake -S "${root}" -B "${build}" -G Ninja \
   -DKILN_BUILD_FUZZERS=ON -DKILN_BUILD_TESTS=OFF -DKILN_ENABLE_CUDA=OFF \
   -DKILN_SANITIZE=address,undefined \
   -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link"
-ninja -C "${build}" serve_request_fuzzer
+ninja -C "${build}" serve_request_fuzzer http_body_tracker_fuzzer
 
 corpus="${build}/serve-corpus"
 mkdir -p "${corpus}" "${build}/serve-artifacts"
@@ -43,4 +44,12 @@ ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=1" \
 UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
 "${build}/fuzz/serve_request_fuzzer" "${corpus}" \
   -max_total_time="${seconds}" -rss_limit_mb=2048 -max_len=65536 \
+  -artifact_prefix="${build}/serve-artifacts/" -print_final_stats=1
+
+tracker_corpus="${build}/tracker-corpus"
+mkdir -p "${tracker_corpus}"
+printf '\x07POST /v2/models/m/infer HTTP/1.1\r\nContent-Length: 5\r\n\r\nhelloGET / HTTP/1.1\r\n\r\n' > "${tracker_corpus}/pipelined"
+ASAN_OPTIONS="detect_leaks=1" UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
+"${build}/fuzz/http_body_tracker_fuzzer" "${tracker_corpus}" \
+  -max_total_time="$(( seconds / 10 > 10 ? seconds / 10 : 10 ))" -max_len=200000 \
   -artifact_prefix="${build}/serve-artifacts/" -print_final_stats=1

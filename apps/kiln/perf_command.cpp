@@ -20,6 +20,7 @@
 #include <rapidjson/stringbuffer.h>
 
 #include "commands.h"
+#include "large_buffer_reuse.h"
 #include "latency_stats.h"
 #include "perf_chart.h"
 #include "perf_clients.h"
@@ -215,6 +216,7 @@ Status write_svg(const std::vector<LevelResult>& levels, const PerfOptions& o) {
 }
 
 Status run_perf(PerfOptions o) {
+  keep_large_buffers_for_reuse();
   o.target.protocol = o.protocol == "grpc" ? perf::Protocol::kGrpc : perf::Protocol::kHttp;
   KILN_RETURN_IF_ERROR(parse_url(o));
   KILN_ASSIGN_OR_RETURN(const std::vector<perf::InputSpec> inputs, perf::describe_inputs(o.target, o.seed));

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "commands.h"
+#include "large_buffer_reuse.h"
 #include "serve_api_key.h"
 #include "serve_grpc.h"
 #include "serve_http.h"
@@ -72,6 +73,7 @@ struct ServeOptions {
 constexpr const char* kDefaultEngineCache = ".kiln-cache";  // hidden: the repository scan skips it
 
 Status run_server(const ServeOptions& options) {
+  keep_large_buffers_for_reuse();
   KILN_RETURN_IF_ERROR(serve::check_tls_files(options.tls));
   KILN_ASSIGN_OR_RETURN(serve::ApiKey api_key, serve::ApiKey::load(options.api_key_file));
   serving::ServerOptions server_options;

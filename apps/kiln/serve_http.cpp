@@ -28,9 +28,12 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <vector>
 
+#include "core/thread_name.h"
+#include "http_body_tracker.h"
 #include "serve_json.h"
 #include "serve_metrics.h"
 #include "serve_tfs.h"
@@ -49,6 +52,8 @@ constexpr int kHttpUnavailable = 503;
 constexpr timeval kExitFlushDelay = {0, 100000};  // lets the last replies reach the socket
 // How often sockets with a request inside are checked for a client that went away.
 constexpr timeval kClientWatchInterval = {0, 50000};
+// The most one read of a large body takes from the socket (on_bytes_read).
+constexpr uint64_t kMaxBodyRead = uint64_t{1} << 20;
 
 int http_status_for(const Status& status) {
   switch (status.code()) {
@@ -168,6 +173,14 @@ struct IoLoop {
   };
   std::unordered_map<evhttp_connection*, Watch> watched;
   event* watch_timer = nullptr;
+  // Per plain connection: where its requests' bodies stand, and the low-water mark last set.
+  struct BodyReader {
+    HttpBodyTracker tracker;
+    bufferevent* bev = nullptr;
+    int low_water_mark = 1;
+    bool reading = false;  // on_bytes_read's own reads re-enter it
+  };
+  std::unordered_map<bufferevent*, std::unique_ptr<BodyReader>> readers;
   std::thread thread;  // empty for loop 0, which runs on run()'s caller
 };
 
@@ -225,7 +238,10 @@ class HttpFrontEnd {
                  static_cast<unsigned>(port), threads, threads == 1 ? "" : "s");
     for (size_t i = 1; i < loops_.size(); ++i) {
       IoLoop* loop = loops_[i].get();
-      loop->thread = std::thread([loop] { event_base_dispatch(loop->base); });
+      loop->thread = std::thread([loop, i] {
+        set_current_thread_name("kiln-http-" + std::to_string(i));
+        event_base_dispatch(loop->base);
+      });
     }
     event_base_dispatch(main_loop.base);
     for (size_t i = 1; i < loops_.size(); ++i) loops_[i]->thread.join();
@@ -246,6 +262,7 @@ class HttpFrontEnd {
       return internal_error("cannot create the HTTP server");
     }
     configure_listener(loop->http);
+    evhttp_set_bevcb(loop->http, &HttpFrontEnd::make_loop_bufferevent, loop.get());
     evhttp_set_max_body_size(loop->http, static_cast<ev_ssize_t>(options_.max_body_bytes));
     evhttp_set_allowed_methods(loop->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
     evhttp_set_gencb(loop->http, &HttpFrontEnd::on_request, loop.get());
@@ -257,16 +274,37 @@ class HttpFrontEnd {
     return {};
   }
 
-  // Both listeners: the idle timeout that closes stalled (slow-loris) connections, the header
-  // size limit and, with TLS, an OpenSSL bufferevent for every accepted connection.
+  // Both listeners: the idle timeout that closes stalled (slow-loris) connections and the header
+  // size limit.
   void configure_listener(evhttp* listener) {
     evhttp_set_timeout(listener, options_.io_timeout_seconds);
     evhttp_set_max_headers_size(listener, static_cast<ev_ssize_t>(options_.max_header_bytes));
-    if (ssl_context_) evhttp_set_bevcb(listener, &HttpFrontEnd::make_tls_bufferevent, this);
   }
 
-  static bufferevent* make_tls_bufferevent(event_base* base, void* self) {
-    SSL* ssl = SSL_new(static_cast<HttpFrontEnd*>(self)->ssl_context_.get());
+  // Every accepted connection's bufferevent, plain or TLS. Plain ones on the I/O loops also get
+  // a body tracker (http_body_tracker.h) that sets the socket's receive low-water mark to the rest
+  // of a large body, so the loop wakes per large chunk, not per TCP segment. TLS connections do
+  // not: OpenSSL may hold decrypted-ahead bytes the socket no longer shows, and a low-water mark
+  // above what the socket still gets would stall the request.
+  static bufferevent* make_loop_bufferevent(event_base* base, void* loop_arg) {
+    auto* loop = static_cast<IoLoop*>(loop_arg);
+    bufferevent* bev = loop->front->make_bufferevent(base);
+    if (bev == nullptr || loop->front->ssl_context_) return bev;
+    // A bufferevent at the address of a freed one replaces its (stale) tracker.
+    auto& reader = loop->readers[bev];
+    reader = std::make_unique<IoLoop::BodyReader>();
+    reader->bev = bev;
+    evbuffer_add_cb(bufferevent_get_input(bev), &HttpFrontEnd::on_bytes_read, reader.get());
+    return bev;
+  }
+
+  static bufferevent* make_metrics_bufferevent(event_base* base, void* self) {
+    return static_cast<HttpFrontEnd*>(self)->make_bufferevent(base);
+  }
+
+  bufferevent* make_bufferevent(event_base* base) {
+    if (!ssl_context_) return bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+    SSL* ssl = SSL_new(ssl_context_.get());
     if (!ssl) return nullptr;
     bufferevent* bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
     // Clients commonly close without a TLS close_notify; that is an end of stream, not an error.
@@ -274,11 +312,70 @@ class HttpFrontEnd {
     return bev;
   }
 
+  // Runs on the loop thread after each socket read (and each drain, which it ignores), inside
+  // bufferevent's read, where the input buffer takes bytes: libevent 2.1 reads at most 4 KiB a
+  // call (EVBUFFER_MAX_READ), so while a large body is coming this reads the rest of what the
+  // socket holds itself, up to the body's end, and bufferevent then hands it all to evhttp.
+  static void on_bytes_read(evbuffer* input, const evbuffer_cb_info* info, void* reader_arg) {
+    auto* reader = static_cast<IoLoop::BodyReader*>(reader_arg);
+    if (info->n_added == 0 || reader->reading) return;
+    if (reader->tracker.passing_through() && reader->low_water_mark == 1) return;
+    follow(*reader, input, info->n_added);
+    const evutil_socket_t fd = bufferevent_getfd(reader->bev);
+    if (fd < 0) return;
+    reader->reading = true;
+    while (reader->tracker.body_left() >= HttpBodyTracker::kCoalesceFromBytes / 4) {
+      const size_t wanted = static_cast<size_t>(std::min<uint64_t>(reader->tracker.body_left(), kMaxBodyRead));
+      evbuffer_iovec space[2];
+      const int chains = evbuffer_reserve_space(input, static_cast<ev_ssize_t>(wanted), space, 2);
+      if (chains <= 0) break;
+      iovec parts[2];
+      for (int i = 0; i < chains; ++i) parts[i] = {space[i].iov_base, std::min(space[i].iov_len, wanted)};
+      const ssize_t got = ::readv(fd, parts, chains);
+      if (got <= 0) {  // nothing more yet, or EOF / an error that bufferevent's next read reports
+        evbuffer_commit_space(input, space, 0);
+        break;
+      }
+      size_t left = static_cast<size_t>(got);
+      for (int i = 0; i < chains; ++i) {
+        space[i].iov_len = std::min(parts[i].iov_len, left);
+        left -= space[i].iov_len;
+      }
+      evbuffer_commit_space(input, space, chains);
+      follow(*reader, input, static_cast<size_t>(got));
+      if (static_cast<size_t>(got) < wanted) break;  // the socket is empty
+    }
+    reader->reading = false;
+    const int mark = reader->tracker.low_water_mark();
+    if (mark != reader->low_water_mark && setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &mark, sizeof mark) == 0) reader->low_water_mark = mark;
+  }
+
+  // Feeds the last `added` bytes of the input buffer to the connection's body tracker.
+  static void follow(IoLoop::BodyReader& reader, evbuffer* input, size_t added) {
+    evbuffer_ptr start;
+    if (evbuffer_ptr_set(input, &start, evbuffer_get_length(input) - added, EVBUFFER_PTR_SET) != 0) return;
+    constexpr int kMaxChains = 16;
+    evbuffer_iovec chains[kMaxChains];
+    while (added > 0) {
+      const int n = evbuffer_peek(input, static_cast<ev_ssize_t>(added), &start, chains, kMaxChains);
+      if (n <= 0) return;
+      size_t seen = 0;
+      for (int i = 0; i < std::min(n, kMaxChains) && added > 0; ++i) {
+        const size_t take = std::min(chains[i].iov_len, added);
+        reader.tracker.on_bytes(std::string_view(static_cast<const char*>(chains[i].iov_base), take));
+        added -= take;
+        seen += take;
+      }
+      if (added > 0 && evbuffer_ptr_set(input, &start, seen, EVBUFFER_PTR_ADD) != 0) return;
+    }
+  }
+
   // Metrics get their own listener, as in Triton, so scrapers never queue behind inference.
   Status start_metrics_listener() {
     metrics_http_ = evhttp_new(loops_.front()->base);
     if (!metrics_http_) return internal_error("cannot create the metrics HTTP server");
     configure_listener(metrics_http_);
+    if (ssl_context_) evhttp_set_bevcb(metrics_http_, &HttpFrontEnd::make_metrics_bufferevent, this);
     evhttp_set_allowed_methods(metrics_http_, EVHTTP_REQ_GET);
     evhttp_set_gencb(metrics_http_, &HttpFrontEnd::on_metrics_request, this);
     if (evhttp_bind_socket(metrics_http_, options_.address.c_str(), options_.metrics_port) != 0) {

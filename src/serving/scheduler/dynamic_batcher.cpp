@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "core/thread_name.h"
 #include "serving/scheduler/batch_tensors.h"
 
 namespace kiln::serving {
@@ -63,7 +64,12 @@ DynamicBatcher::DynamicBatcher(std::shared_ptr<const Session> session, BatcherOp
       queues_(std::max<uint32_t>(options_.priority_levels, 1)) {
   runner_ = dynamic_cast<const BatchRunner*>(session_.get());
   const int workers = std::max(options_.instance_count, 1);
-  for (int i = 0; i < workers; ++i) workers_.emplace_back([this] { worker_loop(); });
+  for (int i = 0; i < workers; ++i) {
+    workers_.emplace_back([this, i] {
+      set_current_thread_name("kiln-instance-" + std::to_string(i));
+      worker_loop();
+    });
+  }
 }
 
 DynamicBatcher::~DynamicBatcher() { shutdown(); }
