@@ -7,9 +7,12 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "grpc_service.pb.h"
 #include "serve_grpc_codec.h"
+#include "serve_grpc_wire.h"
 #include "serve_json.h"
 #include "serve_tfs.h"
 #include "serving/shared_memory.h"
@@ -33,16 +36,30 @@ void fuzz_http(const std::string& bytes) {
   // The first two bytes choose where the JSON ends (as the header would), the rest is the body.
   if (bytes.size() < 2) return;
   const size_t claimed = (static_cast<unsigned char>(bytes[0]) << 8) | static_cast<unsigned char>(bytes[1]);
-  kiln::cli::serve::InferBody body;
-  body.bytes = std::make_shared<const std::string>(bytes.substr(2));
-  body.json_length = claimed < body.bytes->size() ? claimed : body.bytes->size();
+  kiln::cli::serve::InferBody body = kiln::cli::serve::infer_body_of(bytes.substr(2));
+  body.json_length = claimed < body.bytes.size() ? claimed : body.bytes.size();
   static const kiln::serving::SharedMemoryRegistry no_regions(false);
   InferenceRequest request;
   bool binary = false;
   (void)kiln::cli::serve::decode_infer_request(body, no_regions, request, binary);
 }
 
+// The wire splitter kiln serve's unary ModelInfer uses, on the same bytes cut in three pieces.
+void fuzz_grpc_wire(const std::string& bytes) {
+  static kiln::serving::TransferBufferPool pool(size_t{64} << 20);
+  const std::string_view all(bytes);
+  const size_t a = bytes.size() / 3;
+  const size_t b = 2 * bytes.size() / 3;
+  inference::ModelInferRequest message;
+  std::vector<kiln::cli::serve::InferBody> raw;
+  if (!kiln::cli::serve::split_model_infer_request({all.substr(0, a), all.substr(a, b - a), all.substr(b)}, pool, message, raw).ok()) return;
+  static const kiln::serving::SharedMemoryRegistry no_regions(false);
+  InferenceRequest request;
+  (void)kiln::cli::serve::decode_model_infer_request(message, raw, no_regions, request);
+}
+
 void fuzz_grpc(const std::string& bytes) {
+  fuzz_grpc_wire(bytes);
   inference::ModelInferRequest message;
   if (!message.ParseFromString(bytes)) return;
   static const kiln::serving::SharedMemoryRegistry no_regions(false);

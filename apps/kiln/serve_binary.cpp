@@ -68,7 +68,7 @@ Result<Tensor> decode_strings(const std::string& name, const Shape& shape, uint6
 
 Result<Tensor> decode_binary_tensor(const std::string& name, DType dtype, const Shape& shape, const InferBody& body,
                                     size_t offset, uint64_t size) {
-  const std::string& bytes = *body.bytes;
+  const std::string_view bytes = body.bytes;
   if (offset > bytes.size() || size > bytes.size() - offset) {
     return invalid_argument("input '" + name + "': binary_data_size " + std::to_string(size) + " runs past the end of the body (" +
                             std::to_string(offset > bytes.size() ? 0 : bytes.size() - offset) + " bytes left): truncated request");
@@ -88,12 +88,20 @@ Result<Tensor> decode_binary_tensor(const std::string& name, DType dtype, const 
   }
   if (reinterpret_cast<uintptr_t>(data) % element_size == 0) {
     // The tensor shares ownership of the body, so its bytes stay valid until inference ends.
-    std::shared_ptr<void> owner(body.bytes, const_cast<std::string*>(body.bytes.get()));
-    return Tensor::wrap(dtype, shape, std::move(owner), const_cast<char*>(data));
+    return Tensor::wrap(dtype, shape, std::const_pointer_cast<void>(body.owner), const_cast<char*>(data));
   }
   Tensor tensor(dtype, shape);
   if (size > 0) std::memcpy(tensor.raw_data(), data, size);
   return tensor;
+}
+
+InferBody infer_body_of(std::string bytes) {
+  auto owned = std::make_shared<const std::string>(std::move(bytes));
+  InferBody body;
+  body.bytes = *owned;
+  body.json_length = owned->size();
+  body.owner = std::move(owned);
+  return body;
 }
 
 uint64_t append_binary_tensor(const Tensor& tensor, std::string& out) {

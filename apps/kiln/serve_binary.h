@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "kiln/shape.h"
 #include "kiln/status.h"
@@ -16,11 +17,16 @@ namespace kiln::cli::serve {
 // The header that carries the JSON length of a request or response with binary tensors.
 inline constexpr const char* kInferenceHeaderContentLength = "Inference-Header-Content-Length";
 
-// A received infer body: JSON in [0, json_length), binary tensor data after it.
+// Received bytes -- an infer body (JSON in [0, json_length), binary tensor data after it) or one
+// gRPC raw input -- and what keeps them alive: tensors decoded from them share `owner`.
 struct InferBody {
-  std::shared_ptr<const std::string> bytes;
+  std::shared_ptr<const void> owner;
+  std::string_view bytes;
   size_t json_length = 0;
 };
+
+// A body that owns `bytes`, all of it JSON until json_length is set.
+InferBody infer_body_of(std::string bytes);
 
 // Decodes `size` bytes at `offset` of body.bytes as a tensor. Fixed-size tensors point into the
 // body (no copy) when the bytes are suitably aligned; otherwise, and for BYTES, they are copied.

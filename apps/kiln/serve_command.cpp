@@ -17,6 +17,7 @@
 #include "serve_tls.h"
 #include "serving/inference_server.h"
 #include "serving/nvml_reading_source.h"
+#include "serving/transfer_buffer_pool.h"
 
 #ifndef KILN_VERSION
 #define KILN_VERSION "unknown"
@@ -68,6 +69,7 @@ struct ServeOptions {
   uint64_t engine_cache_max_bytes = 0;
   bool allow_client_shm = false;
   int model_load_threads = 4;
+  uint64_t pinned_pool_bytes = uint64_t{256} << 20;  // Triton's default
 };
 
 constexpr const char* kDefaultEngineCache = ".kiln-cache";  // hidden: the repository scan skips it
@@ -101,6 +103,7 @@ Status run_server(const ServeOptions& options) {
   }
   // Before the front ends, which use it, and destroyed after them.
   serving::SharedMemoryRegistry shared_memory(options.allow_client_shm);
+  serving::TransferBufferPool transfer_buffers(static_cast<size_t>(options.pinned_pool_bytes));
   std::unique_ptr<serve::GrpcFrontEnd> grpc;
   if (options.grpc_port != 0) {
     serve::GrpcOptions grpc_options;
@@ -112,6 +115,7 @@ Status run_server(const ServeOptions& options) {
     grpc_options.tls = options.tls;
     grpc_options.server_version = KILN_VERSION;
     grpc_options.shared_memory = &shared_memory;
+    grpc_options.transfer_buffers = &transfer_buffers;
     KILN_ASSIGN_OR_RETURN(grpc, serve::GrpcFrontEnd::start(*server, metrics, api_key, grpc_options));
   }
   serve::HttpOptions http;
@@ -124,6 +128,7 @@ Status run_server(const ServeOptions& options) {
   http.tls = options.tls;
   http.server_version = KILN_VERSION;
   http.shared_memory = &shared_memory;
+  http.transfer_buffers = &transfer_buffers;
   // Returns after SIGINT/SIGTERM, once the accepted requests of both transports completed.
   Status status = serve::run_http_server(*server, metrics, api_key, http);
   server->shutdown();
@@ -193,6 +198,11 @@ Subcommand add_serve_command(CLI::App& parent) {
   app->add_flag("--allow-client-shm", options->allow_client_shm,
                 "Let clients register POSIX shared-memory regions for inputs and outputs (KServe's system shared-memory "
                 "extension; off by default, as in Triton; registration needs the API key when one is set)");
+  app->add_option("--pinned-memory-pool-byte-size", options->pinned_pool_bytes,
+                  "Page-locked host memory that received request bodies and gRPC raw inputs land in, so they go to the "
+                  "GPU without a staging copy (bytes, or with a unit: 256MB, 1GB; as Triton's flag); past it, plain memory")
+      ->transform(CLI::AsSizeValue(false))
+      ->capture_default_str();
   app->add_option("--api-key-file", options->api_key_file,
                   "File whose first line is the API key the repository endpoints require (default: $KILN_API_KEY)");
   return {app, [options, app] {

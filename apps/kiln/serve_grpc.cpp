@@ -14,6 +14,7 @@
 
 #include "grpc_service.grpc.pb.h"
 #include "serve_grpc_codec.h"
+#include "serve_grpc_wire.h"
 #include "serve_protocol.h"
 
 namespace kiln::cli::serve {
@@ -199,7 +200,7 @@ class StreamInferReactor final : public grpc::ServerBidiReactor<inference::Model
   bool finished_ = false;
 };
 
-class InferenceService final : public inference::GRPCInferenceService::CallbackService {
+class InferenceService final : public inference::GRPCInferenceService::WithRawCallbackMethod_ModelInfer<inference::GRPCInferenceService::CallbackService> {
  public:
   explicit InferenceService(const Context& context) : context_(context) {}
 
@@ -302,19 +303,33 @@ class InferenceService final : public inference::GRPCInferenceService::CallbackS
     return finish(call, to_grpc(context_.shared_memory.unregister_region(request->name())));
   }
 
-  grpc::ServerUnaryReactor* ModelInfer(grpc::CallbackServerContext* call, const inference::ModelInferRequest* message,
-                                       inference::ModelInferResponse* response) override {
+  // Raw (ByteBuffer in, ByteBuffer out): the request's tensor bytes go from gRPC's slices straight
+  // into transfer buffers (serve_grpc_wire.h) instead of through a parsed message's strings.
+  grpc::ServerUnaryReactor* ModelInfer(grpc::CallbackServerContext* call, const grpc::ByteBuffer* wire,
+                                       grpc::ByteBuffer* response) override {
     grpc::ServerUnaryReactor* reactor = call->DefaultReactor();
     auto request = std::make_unique<serving::InferenceRequest>();
     request->timestamps.received = serving::Clock::now();
-    request->model_name = message->model_name();
-    request->model_version = message->model_version();
+    std::vector<grpc::Slice> slices;
+    if (!wire->Dump(&slices).ok()) {
+      reactor->Finish({grpc::StatusCode::INTERNAL, "cannot read the request's bytes"});
+      return reactor;
+    }
+    std::vector<std::string_view> pieces;
+    pieces.reserve(slices.size());
+    for (const grpc::Slice& slice : slices) pieces.emplace_back(reinterpret_cast<const char*>(slice.begin()), slice.size());
+    inference::ModelInferRequest message;
+    std::vector<InferBody> raw_contents;
+    if (Status status = split_model_infer_request(pieces, *context_.options.transfer_buffers, message, raw_contents); !status.ok()) {
+      reactor->Finish(to_grpc(status));
+      return reactor;
+    }
+    request->model_name = message.model_name();
+    request->model_version = message.model_version();
     request->client_deadline = client_deadline(*call, request->timestamps.received);
     // The call lives until Finish (which on_complete calls), so the scheduler may ask it.
     request->client_gone = [call] { return call->IsCancelled(); };
-    // The call owns the message and gRPC reads it no more; decoding moves the raw contents out
-    // of it instead of copying them.
-    if (Status status = decode_model_infer_request(const_cast<inference::ModelInferRequest&>(*message), context_.shared_memory, *request); !status.ok()) {
+    if (Status status = decode_model_infer_request(message, raw_contents, context_.shared_memory, *request); !status.ok()) {
       reactor->Finish(to_grpc(status));
       return reactor;
     }
@@ -324,8 +339,11 @@ class InferenceService final : public inference::GRPCInferenceService::CallbackS
     request->on_complete = [this, reactor, response, model, version](serving::InferenceResponse&& result) {
       result.timestamps.sent = serving::Clock::now();
       context_.metrics.request_finished(model, version, result);
-      if (result.status.ok()) encode_model_infer_response(result, *response);
-      reactor->Finish(to_grpc(result.status));
+      if (!result.status.ok()) return reactor->Finish(to_grpc(result.status));
+      inference::ModelInferResponse message;
+      encode_model_infer_response(result, message);
+      bool own_buffer = false;
+      reactor->Finish(grpc::SerializationTraits<inference::ModelInferResponse>::Serialize(message, response, &own_buffer));
     };
     context_.server.infer(std::move(request));
     return reactor;

@@ -15,6 +15,7 @@
 #include "serve_tls.h"
 #include "serving/inference_server.h"
 #include "serving/shared_memory.h"
+#include "serving/transfer_buffer_pool.h"
 
 namespace kiln::cli::serve {
 
@@ -30,6 +31,8 @@ struct GrpcOptions {
   std::string server_version;
   // The system shared-memory regions clients registered (shared with the other front end); never null.
   serving::SharedMemoryRegistry* shared_memory = nullptr;
+  // Where ModelInfer's raw input contents are received (shared with the other front end); never null.
+  serving::TransferBufferPool* transfer_buffers = nullptr;
 };
 
 class GrpcFrontEnd {

@@ -101,6 +101,20 @@ void set_duration(const serving::DurationStat& from, inference::StatisticDuratio
 
 Status decode_model_infer_request(inference::ModelInferRequest& message, const serving::SharedMemoryRegistry& shared_memory,
                                   serving::InferenceRequest& request) {
+  // Swapping the bytes out of the message is O(1): the tensors share them, no copy.
+  std::vector<InferBody> raw_contents;
+  raw_contents.reserve(static_cast<size_t>(message.raw_input_contents_size()));
+  for (std::string& contents : *message.mutable_raw_input_contents()) {
+    auto bytes = std::make_shared<std::string>();
+    bytes->swap(contents);
+    raw_contents.push_back({bytes, std::string_view(*bytes), 0});
+  }
+  message.clear_raw_input_contents();
+  return decode_model_infer_request(message, raw_contents, shared_memory, request);
+}
+
+Status decode_model_infer_request(const inference::ModelInferRequest& message, const std::vector<InferBody>& raw_contents,
+                                  const serving::SharedMemoryRegistry& shared_memory, serving::InferenceRequest& request) {
   request.id = message.id();
   for (const auto& [key, value] : message.parameters()) {
     KILN_RETURN_IF_ERROR(apply_request_parameter(key, parameter_value(value), request));
@@ -116,7 +130,7 @@ Status decode_model_infer_request(inference::ModelInferRequest& message, const s
     if (!span) ++in_message;
     spans.push_back(std::move(span));
   }
-  const int raw_count = message.raw_input_contents_size();
+  const int raw_count = static_cast<int>(raw_contents.size());
   if (raw_count != 0 && raw_count != in_message) {
     return invalid_argument("raw_input_contents has " + std::to_string(raw_count) + " entries but the request has " +
                             std::to_string(in_message) + " inputs not in shared memory: send every such input raw, or none");
@@ -155,22 +169,19 @@ Status decode_model_infer_request(inference::ModelInferRequest& message, const s
     if (has_typed_contents(input.contents())) {
       return invalid_argument("input '" + name + "' has typed contents although the request sends raw_input_contents");
     }
-    // Swapping the bytes out of the message is O(1): the tensor shares them, no copy.
-    auto bytes = std::make_shared<std::string>();
-    bytes->swap(*message.mutable_raw_input_contents(raw));
+    const InferBody& body = raw_contents[static_cast<size_t>(raw)];
+    const size_t size = body.bytes.size();
     uint64_t expected = 0;
     if (*dtype != DType::kBytes) {
       if (__builtin_mul_overflow(count, static_cast<uint64_t>(dtype_size(*dtype)), &expected)) {
         return invalid_argument(describe(name, *dtype, shape) + ": the byte size overflows");
       }
-      if (static_cast<uint64_t>(bytes->size()) != expected) {
+      if (static_cast<uint64_t>(size) != expected) {
         return invalid_argument(describe(name, *dtype, shape) + " needs " + std::to_string(expected) + " bytes but raw_input_contents[" +
-                                std::to_string(raw) + "] has " + std::to_string(bytes->size()) +
-                                (bytes->size() < expected ? ": truncated contents" : ""));
+                                std::to_string(raw) + "] has " + std::to_string(size) + (size < expected ? ": truncated contents" : ""));
       }
     }
-    const InferBody body{bytes, 0};
-    KILN_ASSIGN_OR_RETURN(Tensor tensor, decode_binary_tensor(name, *dtype, shape, body, 0, bytes->size()));
+    KILN_ASSIGN_OR_RETURN(Tensor tensor, decode_binary_tensor(name, *dtype, shape, body, 0, size));
     request.inputs.push_back({name, std::move(tensor)});
   }
   for (const auto& output : message.outputs()) {

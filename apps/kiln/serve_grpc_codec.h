@@ -6,6 +6,7 @@
 
 #include "grpc_service.pb.h"
 #include "kiln/status.h"
+#include "serve_binary.h"
 #include "serving/inference.h"
 #include "serving/inference_server.h"
 
@@ -17,6 +18,11 @@ namespace kiln::cli::serve {
 // Inputs and outputs with shared-memory parameters are resolved in `shared_memory`.
 Status decode_model_infer_request(inference::ModelInferRequest& message, const serving::SharedMemoryRegistry& shared_memory,
                                   serving::InferenceRequest& request);
+
+// As above, with the raw input contents already out of the message (serve_grpc_wire.h reads them
+// from the wire straight into transfer buffers), in order; the message's own are ignored.
+Status decode_model_infer_request(const inference::ModelInferRequest& message, const std::vector<InferBody>& raw_contents,
+                                  const serving::SharedMemoryRegistry& shared_memory, serving::InferenceRequest& request);
 
 // Outputs always travel as raw_output_contents, one per output in order, as Triton answers.
 void encode_model_infer_response(const serving::InferenceResponse& response, inference::ModelInferResponse& message);

@@ -166,7 +166,7 @@ std::map<std::string, ParameterValue> json_parameters(const Value& owner) {
 Status decode_infer_request(const InferBody& body, const serving::SharedMemoryRegistry& shared_memory,
                             serving::InferenceRequest& request, bool& binary_outputs_by_default) {
   binary_outputs_by_default = false;
-  KILN_ASSIGN_OR_RETURN(rapidjson::Document parsed, parse_body(std::string_view(*body.bytes).substr(0, body.json_length)));
+  KILN_ASSIGN_OR_RETURN(rapidjson::Document parsed, parse_body(body.bytes.substr(0, body.json_length)));
   const Value& doc = parsed;  // const: rapidjson's mutable iterators compare ambiguously in C++20
   size_t binary_offset = body.json_length;
   if (!doc.IsObject()) return invalid_argument("the infer request must be a JSON object");
@@ -246,8 +246,8 @@ Status decode_infer_request(const InferBody& body, const serving::SharedMemoryRe
       request.outputs.push_back({output_name, binary, std::move(span)});
     }
   }
-  if (binary_offset != body.bytes->size()) {
-    return invalid_argument(std::to_string(body.bytes->size() - binary_offset) +
+  if (binary_offset != body.bytes.size()) {
+    return invalid_argument(std::to_string(body.bytes.size() - binary_offset) +
                             " bytes of binary data follow the JSON header but no input claims them (check binary_data_size)");
   }
   return {};
