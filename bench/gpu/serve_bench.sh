@@ -12,6 +12,7 @@
 #   in-process anchor (kiln bench --threads) alike;
 #   KILN_SERVE_TRANSPORTS (gRPC,HTTP,gRPC+shm,HTTP+shm) the client paths; +shm puts inputs in system
 #   shared memory (KServe's extension, as perf_analyzer --shared-memory system);
+#   KILN_SERVE_ARGS more kiln serve flags (e.g. "--pinned-memory-pool-byte-size 1GB");
 #   KILN_SERVE_BERT_PROFILE=1 also profiles BERT-large FP16 at batch 128.
 set -uo pipefail
 bundle="$(cd "$1" && pwd)"
@@ -36,7 +37,7 @@ echo "built ResNet-50 FP16 batch ${KILN_SERVE_PLAN_BATCHES:-${batch}} in $((SECO
 "${python}" "${repo_root}/bench/server/bench_server.py" --kiln "${kiln}" --model "${work}/r50.plan" --input input \
   --dims 3,224,224 --request-batch "${request_batch}" --max-batch-size "${batch}" --preferred "${batch}" \
   --queue-delay-us 4000 --kind KIND_GPU --instances "${instances}" --client-processes 8 --transports "${KILN_SERVE_TRANSPORTS:-gRPC,HTTP,gRPC+shm,HTTP+shm}" --concurrency ${KILN_SERVE_CONCURRENCY:-8 16} \
-  --anchor-batch "${batch}" --anchor-threads "${instances}" --duration "${KILN_SERVE_DURATION:-5}" --json "${results}/serve.json" 2>&1 | tee "${results}/serve.txt"
+  --anchor-batch "${batch}" --anchor-threads "${instances}" --duration "${KILN_SERVE_DURATION:-5}" --server-args "${KILN_SERVE_ARGS:-}" --json "${results}/serve.json" 2>&1 | tee "${results}/serve.txt"
 
 if [[ -n "${KILN_SERVE_BERT_PROFILE:-}" ]]; then
   "${kiln}" build "${work}/bert_large.onnx" -o "${work}/bert_b128.plan" --fp16 --batch 128 > "${results}/build_bert.log" 2>&1 &&

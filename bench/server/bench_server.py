@@ -27,6 +27,7 @@ import http.client
 import json
 import multiprocessing
 import os
+import shlex
 import shutil
 import socket
 import subprocess
@@ -326,6 +327,7 @@ def main():
     parser.add_argument("--anchor-threads", type=int, default=0,
                         help="kiln bench's threads (default: as many as clients, per concurrency)")
     parser.add_argument("--json", help="also write the rows here")
+    parser.add_argument("--server-args", default="", help="more kiln serve flags, e.g. '--pinned-memory-pool-byte-size 1GB'")
     args = parser.parse_args()
     args.dims = [int(d) for d in args.dims.split(",")]
     args.preferred = [int(p) for p in args.preferred.split(",")] if args.preferred else []
@@ -341,7 +343,7 @@ def main():
         anchors = {c: in_process_anchor(args.kiln, model_file, args.kind, anchor_batch, args.anchor_threads or c, args.duration, directory)
                    for c in args.concurrency}
         shm = ["--allow-client-shm"] if any(t.endswith("+shm") for t in transports) else []
-        server = KilnServer(args.kiln, ["--model-repository", root] + shm, ready=model_ready)
+        server = KilnServer(args.kiln, ["--model-repository", root] + shm + shlex.split(args.server_args), ready=model_ready)
         rows, stages = [], []
         try:
             ports = {"gRPC": server.grpc_port, "HTTP": server.http_port}
