@@ -29,6 +29,7 @@ struct BuildCommandOptions {
   bool no_optimize = false;
   bool channels_last = false;
   bool approximate_gelu = false;
+  bool verbose = false;
 };
 
 Result<std::string> chosen_precision(const BuildCommandOptions& o) {
@@ -152,6 +153,10 @@ Status run_build(const BuildCommandOptions& options) {
   settings.approximate_gelu = options.approximate_gelu;
   BuildProgressPrinter printer;
   settings.progress = [&printer](const BuildProgressInfo& p) { printer(p); };
+  if (options.verbose)
+    settings.tactic_timed = [](const TacticTimingInfo& t) {
+      std::printf("tactic %s: %s %.4f ms%s\n", t.node.c_str(), t.tactic.c_str(), t.ms, t.cut_short ? " (after one run, cut short)" : "");
+    };
 
   const auto start = std::chrono::steady_clock::now();
   KILN_ASSIGN_OR_RETURN(BuildSummary summary, build_plan(options.model, options.output, settings));
@@ -202,6 +207,7 @@ Subcommand add_build_command(CLI::App& parent) {
                 "Convs and pools channels-last (NHWC) on any backend; CUDA builds always are");
   app->add_flag("--approximate-gelu", options->approximate_gelu,
                 "Run erf GELU as its tanh approximation (max deviation 4.7e-4) so GPU GEMMs fuse it; changes results");
+  app->add_flag("--verbose", options->verbose, "Print every tactic timed, per node, with its time");
   return {app, [options] { return run_build(*options); }};
 }
 

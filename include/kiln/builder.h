@@ -23,6 +23,14 @@ struct BuildProgressInfo {
   size_t profiles = 1;
 };
 
+// One timed candidate of one node (kiln build --verbose, as trtexec --verbose lists them).
+struct TacticTimingInfo {
+  std::string node;
+  std::string tactic;
+  double ms = 0;       // mean of the timing runs; a lower bound after one run when cut short
+  bool cut_short = false;  // more than twice the best so far after one run: not timed further
+};
+
 struct BuildSettings {
   std::map<std::string, Shape> shapes;  // concrete sizes for dynamic input dims
   // Several optimization profiles, each a complete engine for its shapes (overrides `shapes`).
@@ -38,6 +46,7 @@ struct BuildSettings {
   // epilogue: faster transformer FFNs, slightly different results. Off by default.
   bool approximate_gelu = false;
   std::function<void(const BuildProgressInfo&)> progress;
+  std::function<void(const TacticTimingInfo&)> tactic_timed;  // every candidate timed, when set
 };
 
 struct BuildSummary {

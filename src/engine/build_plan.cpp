@@ -25,6 +25,10 @@ Result<BuildSummary> build_plan(const std::string& model_path, const std::string
       settings.progress({p.done, p.total, p.node, p.tactic.empty() ? p.backend : p.backend + ": " + p.tactic, p.timed,
                          p.profile, p.profiles});
     };
+  if (settings.tactic_timed)
+    options.tactic_timed = [&](const std::string& node, const std::string& tactic, double ms, bool cut_short) {
+      settings.tactic_timed({node, tactic, ms, cut_short});
+    };
   const engine::GraphSource source = [&model_path] { return onnx_import::import_file(model_path); };
   KILN_ASSIGN_OR_RETURN(engine::BuildResult built, engine::build_engine(source, options));
   KILN_RETURN_IF_ERROR(plan::write_plan(plan_path, built.header, built.weights));

@@ -8,6 +8,7 @@ are computed here by hand or with numpy, never copied from kiln's output.
 """
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -494,6 +495,19 @@ class BuildTest(KilnTestCase):
         self.ok("build", model, "-o", plan, "--backend", "cpu,reference")
         steps = json.loads(self.ok("inspect", plan, "--json").stdout)["profiles"][0]["steps"]
         self.assertEqual({s["op"]: s["backend"] for s in steps}, {"Relu": "cpu", "Mod": "reference"})
+
+    def test_build_verbose_lists_the_tactics_it_timed(self):
+        # tiny_cnn's convolutions have two oneDNN tactics each (plain and blocked layouts).
+        model = os.path.join(REPO_ROOT, "examples", "tiny_cnn.onnx")
+        r = self.ok("build", model, "-o", self.path("verbose.plan"), "--backend", "cpu", "--verbose")
+        lines = [line for line in r.stdout.splitlines() if line.startswith("tactic ")]
+        timed = int(re.search(r"Tactics timed: (\d+)", r.stdout).group(1))
+        self.assertGreater(timed, 0, r.stdout)
+        self.assertGreaterEqual(len(lines), 2 * timed, r.stdout)  # every timed node had at least two candidates
+        for line in lines:
+            self.assertRegex(line, r"^tactic \S+: .+ \d+\.\d{4} ms")
+        quiet = self.ok("build", model, "-o", self.path("quiet.plan"), "--backend", "cpu")
+        self.assertNotIn("\ntactic ", "\n" + quiet.stdout)
 
     def test_cpu_threads_per_session(self):
         plan = self.path("mlp_cpu.plan")

@@ -303,6 +303,7 @@ Status build_profile(ir::Graph graph, const InputShapes& shapes, BuildContext& c
           // Slower than twice the best so far after one run: not worth timing precisely.
           auto ms = bench->time(**kernel, options.timing_iterations, any ? 2 * best_ms : 0);
           if (!ms.ok()) continue;
+          if (options.tactic_timed) options.tactic_timed(node.name(), (*kernel)->describe(), *ms, any && *ms > 2 * best_ms);
           if (!any || *ms < best_ms) {
             best = t;
             best_ms = *ms;

@@ -53,6 +53,8 @@ struct BuildOptions {
   int timing_iterations = 10;
   std::string source_model;              // recorded in the plan
   std::function<void(const BuildProgress&)> progress;
+  // Called for every candidate timed: node, tactic name, ms, and whether timing was cut short.
+  std::function<void(const std::string&, const std::string&, double, bool)> tactic_timed;
 };
 
 struct BuildResult {
