@@ -296,6 +296,34 @@ class InferenceService final : public inference::GRPCInferenceService::WithRawCa
                                                                        request->byte_size())));
   }
 
+  grpc::ServerUnaryReactor* CudaSharedMemoryStatus(grpc::CallbackServerContext* call, const inference::CudaSharedMemoryStatusRequest* request,
+                                                   inference::CudaSharedMemoryStatusResponse* response) override {
+    Result<std::vector<serving::CudaSharedMemoryRegionStatus>> regions = context_.shared_memory.cuda_status(request->name());
+    if (regions.ok()) {
+      for (const serving::CudaSharedMemoryRegionStatus& region : *regions) {
+        auto& out = (*response->mutable_regions())[region.name];
+        out.set_name(region.name);
+        out.set_device_id(static_cast<uint64_t>(region.device_id));
+        out.set_byte_size(region.byte_size);
+      }
+    }
+    return finish(call, to_grpc(regions.status()));
+  }
+
+  grpc::ServerUnaryReactor* CudaSharedMemoryRegister(grpc::CallbackServerContext* call, const inference::CudaSharedMemoryRegisterRequest* request,
+                                                     inference::CudaSharedMemoryRegisterResponse*) override {
+    if (!authorized(*call)) return finish(call, unauthenticated());
+    return finish(call, to_grpc(context_.shared_memory.register_cuda_region(request->name(), request->raw_handle(), request->device_id(),
+                                                                            request->byte_size())));
+  }
+
+  grpc::ServerUnaryReactor* CudaSharedMemoryUnregister(grpc::CallbackServerContext* call,
+                                                       const inference::CudaSharedMemoryUnregisterRequest* request,
+                                                       inference::CudaSharedMemoryUnregisterResponse*) override {
+    if (!authorized(*call)) return finish(call, unauthenticated());
+    return finish(call, to_grpc(context_.shared_memory.unregister_cuda_region(request->name())));
+  }
+
   grpc::ServerUnaryReactor* SystemSharedMemoryUnregister(grpc::CallbackServerContext* call,
                                                          const inference::SystemSharedMemoryUnregisterRequest* request,
                                                          inference::SystemSharedMemoryUnregisterResponse*) override {

@@ -544,8 +544,7 @@ class HttpFrontEnd {
     }
     if (parts[1] == "repository") return route_repository(request, parts, is_post);
     if (parts[1] == "systemsharedmemory") return route_shared_memory(request, parts, is_get, is_post);
-    if (parts[1] == "cudasharedmemory")
-      return reply_status(request, unimplemented("CUDA shared memory is not supported by kiln serve yet; use system shared memory"));
+    if (parts[1] == "cudasharedmemory") return route_shared_memory(request, parts, is_get, is_post);
     if (parts[1] == "models") {
       if (parts.size() == 3 && parts[2] == "stats") return reply_statistics(request, "", "");
       if (parts.size() < 3) return send_now(request, kHttpNotFound, encode_error("unknown path " + path));
@@ -657,8 +656,10 @@ class HttpFrontEnd {
     send_now(request, kHttpNotFound, encode_error("unknown repository request"));
   }
 
-  // v2/systemsharedmemory[/region/{name}]/status|register|unregister (KServe's shared-memory extension).
+  // v2/{system,cuda}sharedmemory[/region/{name}]/status|register|unregister (KServe's shared-memory
+  // extensions): a region is a POSIX shm object or, for cuda, a GPU allocation's IPC handle.
   void route_shared_memory(evhttp_request* request, const std::vector<std::string>& parts, bool is_get, bool is_post) {
+    const bool cuda = parts[1] == "cudasharedmemory";
     const bool with_region = parts.size() == 5 && parts[2] == "region";
     if (!with_region && parts.size() != 3) return send_now(request, kHttpNotFound, encode_error("unknown shared memory request"));
     const std::string region = with_region ? parts[3] : "";
@@ -666,6 +667,10 @@ class HttpFrontEnd {
     serving::SharedMemoryRegistry& registry = *options_.shared_memory;
     if (action == "status") {
       if (!is_get) return send_now(request, kHttpMethodNotAllowed, encode_error("shared memory status uses GET"));
+      if (cuda) {
+        Result<std::vector<serving::CudaSharedMemoryRegionStatus>> regions = registry.cuda_status(region);
+        return regions.ok() ? send_now(request, kHttpOk, encode_cuda_shared_memory_status(*regions)) : reply_status(request, regions.status());
+      }
       Result<std::vector<serving::SharedMemoryRegionStatus>> regions = registry.status(region);
       return regions.ok() ? send_now(request, kHttpOk, encode_shared_memory_status(*regions)) : reply_status(request, regions.status());
     }
@@ -673,13 +678,21 @@ class HttpFrontEnd {
     if (!is_post) return send_now(request, kHttpMethodNotAllowed, encode_error("shared memory " + action + " uses POST"));
     if (!authorized(request)) return reply_unauthorized(request);
     if (action == "unregister") {
-      Status status = registry.unregister_region(region);
+      Status status = cuda ? registry.unregister_cuda_region(region) : registry.unregister_region(region);
       return status.ok() ? send_now(request, kHttpOk, "") : reply_status(request, status);
     }
-    if (!with_region) return send_now(request, kHttpNotFound, encode_error("register needs a region: v2/systemsharedmemory/region/NAME/register"));
-    Result<serving::SharedMemoryRegionStatus> wanted = decode_shared_memory_register(body_of(request));
-    if (!wanted.ok()) return reply_status(request, wanted.status());
-    Status status = registry.register_region(region, wanted->key, wanted->offset, wanted->byte_size);
+    if (!with_region)
+      return send_now(request, kHttpNotFound, encode_error("register needs a region: v2/" + parts[1] + "/region/NAME/register"));
+    Status status;
+    if (cuda) {
+      Result<CudaRegisterRequest> wanted = decode_cuda_shared_memory_register(body_of(request));
+      if (!wanted.ok()) return reply_status(request, wanted.status());
+      status = registry.register_cuda_region(region, wanted->raw_handle, wanted->device_id, wanted->byte_size);
+    } else {
+      Result<serving::SharedMemoryRegionStatus> wanted = decode_shared_memory_register(body_of(request));
+      if (!wanted.ok()) return reply_status(request, wanted.status());
+      status = registry.register_region(region, wanted->key, wanted->offset, wanted->byte_size);
+    }
     return status.ok() ? send_now(request, kHttpOk, "") : reply_status(request, status);
   }
 

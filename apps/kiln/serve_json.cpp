@@ -2,6 +2,7 @@
 #include "serve_json_writer.h"
 
 #include <google/protobuf/util/json_util.h>
+#include <openssl/evp.h>
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
 #include <rapidjson/stringbuffer.h>
@@ -466,6 +467,51 @@ Result<serving::SharedMemoryRegionStatus> decode_shared_memory_register(std::str
     region.offset = offset->value.GetUint64();
   }
   return region;
+}
+
+Result<CudaRegisterRequest> decode_cuda_shared_memory_register(std::string_view body) {
+  KILN_ASSIGN_OR_RETURN(rapidjson::Document parsed, parse_body(body));
+  const Value& doc = parsed;
+  if (!doc.IsObject()) return invalid_argument("the CUDA shared memory register request must be a JSON object");
+  CudaRegisterRequest request;
+  auto handle = doc.FindMember("raw_handle");
+  if (handle == doc.MemberEnd() || !handle->value.IsObject()) return invalid_argument("the register request needs 'raw_handle': {\"b64\": ...}");
+  auto b64 = handle->value.FindMember("b64");
+  if (b64 == handle->value.MemberEnd() || !b64->value.IsString()) return invalid_argument("'raw_handle' needs a base64 string 'b64'");
+  const std::string_view text(b64->value.GetString(), b64->value.GetStringLength());
+  if (text.empty() || text.size() % 4 != 0) return invalid_argument("'raw_handle.b64' is not base64 (its length is not a multiple of 4)");
+  std::string decoded(text.size() / 4 * 3, '\0');
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(decoded.data()), reinterpret_cast<const unsigned char*>(text.data()),
+                                static_cast<int>(text.size()));
+  const size_t padding = (text.back() == '=' ? 1 : 0) + (text.size() > 1 && text[text.size() - 2] == '=' ? 1 : 0);
+  if (n < 0 || static_cast<size_t>(n) < padding) return invalid_argument("'raw_handle.b64' is not base64");
+  decoded.resize(static_cast<size_t>(n) - padding);
+  request.raw_handle = std::move(decoded);
+  auto device = doc.FindMember("device_id");
+  if (device == doc.MemberEnd() || !device->value.IsInt64() || device->value.GetInt64() < 0)
+    return invalid_argument("the register request needs a non-negative integer 'device_id'");
+  request.device_id = device->value.GetInt64();
+  auto size = doc.FindMember("byte_size");
+  if (size == doc.MemberEnd() || !size->value.IsUint64()) return invalid_argument("the register request needs a non-negative integer 'byte_size'");
+  request.byte_size = size->value.GetUint64();
+  return request;
+}
+
+std::string encode_cuda_shared_memory_status(const std::vector<serving::CudaSharedMemoryRegionStatus>& regions) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter w(buffer);
+  w.StartArray();
+  for (const serving::CudaSharedMemoryRegionStatus& region : regions) {
+    w.StartObject();
+    write_json_string(w, "name", region.name);
+    w.Key("device_id");
+    w.Int64(region.device_id);
+    w.Key("byte_size");
+    w.Uint64(region.byte_size);
+    w.EndObject();
+  }
+  w.EndArray();
+  return buffer.GetString();
 }
 
 std::string encode_shared_memory_status(const std::vector<serving::SharedMemoryRegionStatus>& regions) {

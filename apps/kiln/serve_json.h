@@ -44,4 +44,15 @@ Result<serving::SharedMemoryRegionStatus> decode_shared_memory_register(std::str
 // The status endpoint's answer: [{"name", "key", "offset", "byte_size"}, ...].
 std::string encode_shared_memory_status(const std::vector<serving::SharedMemoryRegionStatus>& regions);
 
+// The body of v2/cudasharedmemory/region/NAME/register: {"raw_handle": {"b64": BASE64},
+// "device_id", "byte_size"}; raw_handle comes back decoded (a serialized cudaIpcMemHandle_t).
+struct CudaRegisterRequest {
+  std::string raw_handle;
+  int64_t device_id = 0;
+  uint64_t byte_size = 0;
+};
+Result<CudaRegisterRequest> decode_cuda_shared_memory_register(std::string_view body);
+// [{"name", "device_id", "byte_size"}, ...].
+std::string encode_cuda_shared_memory_status(const std::vector<serving::CudaSharedMemoryRegionStatus>& regions);
+
 }  // namespace kiln::cli::serve

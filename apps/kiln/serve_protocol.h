@@ -18,8 +18,8 @@
 namespace kiln::cli::serve {
 
 inline constexpr const char* kServerName = "kiln";
-inline constexpr std::array<const char*, 5> kServerExtensions = {"binary_tensor_data", "model_configuration", "model_repository",
-                                                                 "statistics", "system_shared_memory"};
+inline constexpr std::array<const char*, 6> kServerExtensions = {"binary_tensor_data", "model_configuration", "model_repository",
+                                                                 "statistics", "system_shared_memory", "cuda_shared_memory"};
 
 using ParameterValue = std::variant<bool, int64_t, uint64_t, double, std::string>;
 

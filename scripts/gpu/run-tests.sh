@@ -46,6 +46,13 @@ if [[ -x "${bundle_dir}/kiln_test_engine" ]]; then
   grep -E "^\[  FAILED|^\[  PASSED|^\[  SKIPPED \] [0-9]|Failure|NOTE" "${results_dir}/engine_tests.txt" | head -40 || true
 fi
 
+echo "== kiln serve: CUDA shared memory (GPU buffers registered by IPC handle, KIND_GPU model)"
+shm_status=0
+"${python}" "${repo_root}/tests/serving/serve_cuda_shared_memory_test.py" "${bundle_dir}/kiln" "${repo_root}" \
+  > "${results_dir}/cuda_shm_test.txt" 2>&1 || shm_status=$?
+tail -3 "${results_dir}/cuda_shm_test.txt"
+[[ "${shm_status}" -eq 0 ]] || test_status="${shm_status}"
+
 if [[ "${run_bench}" -eq 1 ]]; then
   echo "== kernels vs PyTorch (BERT-large shapes, FP16)"
   # The timings are worth having even when a test failed: the bench reports its own errors.

@@ -52,6 +52,20 @@ class Device {
   }
   // Undoes page_lock; call before the memory is unmapped.
   virtual void page_unlock(void* ptr) const { (void)ptr; }
+  // Whether `ptr` is this device's own memory (a buffer another process shared by CUDA IPC):
+  // the runtime then copies it device to device, never touching it from the host.
+  virtual bool is_device_memory(const void* ptr) const {
+    (void)ptr;
+    return false;
+  }
+  // Opens another process's device allocation from its IPC handle (KServe's CUDA shared memory);
+  // close_ipc_memory undoes it. Devices without IPC say so.
+  virtual Result<void*> open_ipc_memory(const std::string& handle, int64_t device_id) const {
+    (void)handle;
+    (void)device_id;
+    return unimplemented("device '" + name() + "' cannot open CUDA IPC memory handles");
+  }
+  virtual void close_ipc_memory(void* ptr) const { (void)ptr; }
 
   // Asynchronous on `stream` where the device has streams; synchronous on the host.
   virtual Status copy_to_device(void* dst, const void* src, size_t bytes, void* stream) const = 0;

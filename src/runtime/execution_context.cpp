@@ -166,6 +166,12 @@ Result<std::vector<Tensor>> ExecutionContext::run_parts(const std::vector<std::v
       const void* src = group.raw_data();
       const size_t bytes = group.nbytes();
       if (bytes == 0) continue;
+      // Rows already on the device (CUDA shared memory): copied device to device.
+      if (staged && device.is_device_memory(src)) {
+        KILN_RETURN_IF_ERROR(device.copy_on_device(dst + offset, src, bytes, stream_));
+        offset += bytes;
+        continue;
+      }
       // A caller's page-locked buffer (kiln/transfer_tensor.h) goes to the device as it is.
       if (staged && !device.is_page_locked(src)) {
         auto* staging = static_cast<uint8_t*>(input_staging_[i]) + offset;

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "kiln/cuda_ipc.h"
 #include "serving/datatype.h"
 #include "serving/directory_fingerprint.h"
 #include "serving/model_config_loader.h"
@@ -156,6 +157,10 @@ Status InferenceServer::load_unrecorded(const std::string& name) {
     sessions.emplace_back(selected[i], std::move(session).value());
   }
   model->config = config;
+  // The completed config has every instance group's kind resolved (KIND_AUTO included).
+  model->runs_on_gpu = !config.instance_group().empty() &&
+                       std::all_of(config.instance_group().begin(), config.instance_group().end(),
+                                   [](const ModelInstanceGroup& g) { return g.kind() == ModelInstanceGroup::KIND_GPU; });
   const BatcherOptions batcher = batcher_options_from_config(config);
   for (auto& [version, session] : sessions) {
     auto loaded = std::make_shared<LoadedVersion>();
@@ -282,6 +287,14 @@ void InferenceServer::infer(std::unique_ptr<InferenceRequest> request) {
   if (!version.ok()) return fail_request(std::move(request), version.status());
   if (Status status = validate_request((*model)->config, *request); !status.ok()) {
     return fail_request(std::move(request), status);
+  }
+  if (!(*model)->runs_on_gpu) {
+    // GPU memory (a CUDA shared-memory region) read on the host would crash the server.
+    for (const NamedTensor& input : request->inputs) {
+      if (input.tensor.nbytes() > 0 && is_cuda_device_memory(input.tensor.raw_data()))
+        return fail_request(std::move(request), invalid_argument("input '" + input.name + "' is in CUDA shared memory, but model '" +
+                                                                 request->model_name + "' runs on the CPU (KIND_CPU)"));
+    }
   }
   request->model_version = std::to_string((*version)->version);
   deliver_to_shared_memory(*request);

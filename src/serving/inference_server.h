@@ -112,6 +112,7 @@ class InferenceServer {
   };
   struct LoadedModel {
     ModelConfig config;
+    bool runs_on_gpu = false;  // every instance KIND_GPU: inputs may be in CUDA shared memory
     std::map<int64_t, std::shared_ptr<LoadedVersion>> versions;  // the policy's versions
   };
 

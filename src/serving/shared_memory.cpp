@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "kiln/cuda_ipc.h"
 #include "kiln/transfer_tensor.h"
 
 namespace kiln::serving {
@@ -26,18 +27,12 @@ bool valid_key(const std::string& key) {
 }  // namespace
 
 Status SharedMemoryRegistry::register_region(const std::string& name, const std::string& key, uint64_t offset, uint64_t byte_size) {
-  if (!allowed_)
-    return unavailable("client shared memory is off on this server (start kiln serve with --allow-client-shm)");
-  if (name.empty()) return invalid_argument("a shared memory region needs a name");
+  KILN_RETURN_IF_ERROR(check_new_name(name));
   if (!valid_key(key))
     return invalid_argument("shared memory key '" + key + "' must be a POSIX shared-memory name: '/' and then no other '/'");
   if (byte_size == 0) return invalid_argument("shared memory region '" + name + "': byte_size must be positive");
   uint64_t end = 0;
   if (__builtin_add_overflow(offset, byte_size, &end)) return invalid_argument("shared memory region '" + name + "': offset + byte_size overflows");
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (regions_.count(name)) return invalid_argument("shared memory region '" + name + "' is already registered");
-  }
   const int fd = ::shm_open(key.c_str(), O_RDWR, 0);
   if (fd < 0) return not_found("shared memory key '" + key + "' cannot be opened: " + std::strerror(errno));
   struct stat info {};
@@ -66,28 +61,69 @@ Status SharedMemoryRegistry::register_region(const std::string& name, const std:
   return {};
 }
 
-Status SharedMemoryRegistry::unregister_region(const std::string& name) {
+Status SharedMemoryRegistry::unregister_kind(const std::string& name, bool on_device) {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (name.empty()) {
-    regions_.clear();
-    return {};
-  }
   // Unregistering an unknown region succeeds, as Triton answers: the client's intent holds.
-  regions_.erase(name);
+  for (auto it = regions_.begin(); it != regions_.end();) {
+    const bool match = it->second.on_device == on_device && (name.empty() || it->first == name);
+    it = match ? regions_.erase(it) : std::next(it);
+  }
   return {};
 }
+
+Status SharedMemoryRegistry::unregister_region(const std::string& name) { return unregister_kind(name, false); }
+Status SharedMemoryRegistry::unregister_cuda_region(const std::string& name) { return unregister_kind(name, true); }
 
 Result<std::vector<SharedMemoryRegionStatus>> SharedMemoryRegistry::status(const std::string& name) const {
   std::lock_guard<std::mutex> lock(mutex_);
   std::vector<SharedMemoryRegionStatus> out;
-  if (!name.empty()) {
-    auto it = regions_.find(name);
-    if (it == regions_.end()) return not_found("shared memory region '" + name + "' is not registered");
-    out.push_back(it->second.status);
-    return out;
+  for (const auto& [region_name, region] : regions_) {
+    if (!region.on_device && (name.empty() || region_name == name)) out.push_back(region.status);
   }
-  for (const auto& [_, region] : regions_) out.push_back(region.status);
+  if (!name.empty() && out.empty()) return not_found("system shared memory region '" + name + "' is not registered");
   return out;
+}
+
+Result<std::vector<CudaSharedMemoryRegionStatus>> SharedMemoryRegistry::cuda_status(const std::string& name) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<CudaSharedMemoryRegionStatus> out;
+  for (const auto& [region_name, region] : regions_) {
+    if (region.on_device && (name.empty() || region_name == name)) out.push_back({region_name, region.device_id, region.status.byte_size});
+  }
+  if (!name.empty() && out.empty()) return not_found("CUDA shared memory region '" + name + "' is not registered");
+  return out;
+}
+
+Status SharedMemoryRegistry::check_new_name(const std::string& name) const {
+  if (!allowed_)
+    return unavailable("client shared memory is off on this server (start kiln serve with --allow-client-shm)");
+  if (name.empty()) return invalid_argument("a shared memory region needs a name");
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (regions_.count(name)) return invalid_argument("shared memory region '" + name + "' is already registered");
+  return {};
+}
+
+Status SharedMemoryRegistry::register_cuda_region(const std::string& name, const std::string& raw_handle, int64_t device_id,
+                                                 uint64_t byte_size) {
+  KILN_RETURN_IF_ERROR(check_new_name(name));
+  if (byte_size == 0) return invalid_argument("CUDA shared memory region '" + name + "': byte_size must be positive");
+  if (raw_handle.size() != kCudaIpcHandleBytes) {
+    return invalid_argument("CUDA shared memory region '" + name + "': raw_handle has " + std::to_string(raw_handle.size()) +
+                            " bytes; a serialized cudaIpcMemHandle_t has " + std::to_string(kCudaIpcHandleBytes));
+  }
+  if (device_id < 0) return invalid_argument("CUDA shared memory region '" + name + "': device_id must not be negative");
+  Result<std::shared_ptr<void>> memory = open_cuda_ipc_memory(raw_handle, device_id);
+  if (!memory.ok()) return Status(memory.status().code(), "CUDA shared memory region '" + name + "': " + memory.status().message());
+  Region region;
+  region.status = {name, "", 0, byte_size};
+  region.on_device = true;
+  region.device_id = device_id;
+  region.data = static_cast<unsigned char*>(memory->get());
+  region.mapping = std::move(memory).value();
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!regions_.emplace(name, std::move(region)).second)
+    return invalid_argument("shared memory region '" + name + "' is already registered");
+  return {};
 }
 
 Result<SharedMemorySpan> SharedMemoryRegistry::resolve(const SharedMemoryRef& ref) const {
@@ -98,7 +134,7 @@ Result<SharedMemorySpan> SharedMemoryRegistry::resolve(const SharedMemoryRef& re
   uint64_t end = 0;
   if (__builtin_add_overflow(ref.offset, ref.byte_size, &end) || end > region.status.byte_size)
     return invalid_argument(describe(ref) + " reaches past the region's " + std::to_string(region.status.byte_size) + " bytes");
-  return SharedMemorySpan{ref, region.mapping, region.data + ref.offset};
+  return SharedMemorySpan{ref, region.mapping, region.data + ref.offset, region.on_device};
 }
 
 Result<Tensor> shared_memory_tensor(const std::string& input, DType dtype, const Shape& shape, const SharedMemorySpan& span) {
@@ -119,7 +155,9 @@ Status write_shared_memory_output(const std::string& output, const Tensor& tenso
   if (tensor.nbytes() > span.ref.byte_size)
     return invalid_argument("output '" + output + "' has " + std::to_string(tensor.nbytes()) + " bytes, more than the " +
                             std::to_string(span.ref.byte_size) + " of " + describe(span.ref));
-  if (tensor.nbytes() > 0) std::memcpy(span.data, tensor.raw_data(), tensor.nbytes());
+  if (tensor.nbytes() == 0) return {};
+  if (span.on_device) return copy_host_to_cuda_memory(span.data, tensor.raw_data(), tensor.nbytes());
+  std::memcpy(span.data, tensor.raw_data(), tensor.nbytes());
   return {};
 }
 

@@ -1,4 +1,5 @@
-"""kiln serve's system shared-memory extension (KServe/Triton) over HTTP and gRPC: regions
+"""kiln serve's system shared-memory extension (KServe/Triton) over HTTP and gRPC (and the CUDA
+extension's endpoints and errors, which need no GPU): regions
 registered, listed and unregistered; inputs read from a region and outputs written into one,
 checked against numpy on fresh random data; inputs mixing shared memory with JSON data and raw
 contents; a region unregistered while a request that uses it waits in the queue; bad requests
@@ -111,7 +112,7 @@ def check_http(server, inputs, outputs, rng):
     expect_http_error(port, "POST", register, {"byte_size": 16}, 400, "'key'", "no key")
     expect_http_error(port, "POST", "/v2/systemsharedmemory/region/in/register",
                       {"key": shm_key(inputs), "byte_size": 16}, 400, "already registered", "a name twice")
-    expect_http_error(port, "POST", "/v2/cudasharedmemory/region/g/register", {}, 501, "CUDA shared memory", "CUDA shm")
+    expect_http_error(port, "POST", "/v2/cudasharedmemory/region/g/register", {}, 400, "raw_handle", "CUDA shm register without a handle")
     check(server.alive() and server.answers_ok("/v2/health/live"), "the server stopped serving after bad shm requests")
 
     code, _ = http_request(port, "POST", "/v2/systemsharedmemory/region/in/unregister")
@@ -207,6 +208,57 @@ def check_grpc(server, pb, stub, inputs, outputs, rng):
     check(len(stub.SystemSharedMemoryStatus(pb.SystemSharedMemoryStatusRequest()).regions) == 0, "regions left after unregister all")
 
 
+def check_cuda_registry(server, pb, stub):
+    """KServe's CUDA shared-memory endpoints without a GPU client: listing, unregistering, and
+    registrations that must fail naming why (a real IPC handle is tested on the GPU machine by
+    serve_cuda_shared_memory_test.py). On a server without a CUDA device a well-formed handle is
+    refused as needing a GPU; on one with a GPU, as a handle the driver does not know."""
+    import base64
+    port = server.http_port
+    code, meta = http_request(port, "GET", "/v2")
+    check(code == 200 and "cuda_shared_memory" in meta["extensions"], f"server metadata: {meta}")
+    code, regions = http_request(port, "GET", "/v2/cudasharedmemory/status")
+    check(code == 200 and regions == [], f"CUDA status: {code} {regions}")
+    expect_http_error(port, "GET", "/v2/cudasharedmemory/region/nope/status", None, 404, "not registered", "status of an unknown region")
+    base = "/v2/cudasharedmemory/region/gpu/register"
+    expect_http_error(port, "POST", base, {"raw_handle": {"b64": "not base64!"}, "device_id": 0, "byte_size": 64}, 400, "base64",
+                      "a handle that is not base64")
+    short = base64.b64encode(b"\x01" * 10).decode()
+    expect_http_error(port, "POST", base, {"raw_handle": {"b64": short}, "device_id": 0, "byte_size": 64}, 400, "64",
+                      "a handle of the wrong size")
+    handle = base64.b64encode(bytes(range(64))).decode()
+    expect_http_error(port, "POST", base, {"raw_handle": {"b64": handle}, "device_id": -1, "byte_size": 64}, 400, "device_id",
+                      "a negative device id")
+    expect_http_error(port, "POST", base, {"raw_handle": handle, "device_id": 0, "byte_size": 64}, 400, "b64",
+                      "raw_handle not an object")
+    code, answer = http_request(port, "POST", base, {"raw_handle": {"b64": handle}, "device_id": 0, "byte_size": 64})
+    message = (answer or {}).get("error", "")
+    check(code in (400, 503) and ("needs a GPU" in message or "cudaIpcOpenMemHandle" in message),
+          f"a handle no process made: HTTP {code} {message!r}")
+    code, regions = http_request(port, "GET", "/v2/cudasharedmemory/status")
+    check(code == 200 and regions == [], f"a refused registration left a region: {regions}")
+    code, _ = http_request(port, "POST", "/v2/cudasharedmemory/region/gpu/unregister", {})
+    check(code == 200, f"unregistering an unknown CUDA region: {code}")
+    # An input naming a CUDA region that is not registered.
+    expect_http_error(port, "POST", "/v2/models/affine/infer", affine_shm_request(0, 0, in_region="gpu", out_region="gpu"), 404,
+                      "not registered", "an input in an unregistered CUDA region")
+    # gRPC: the same service Triton's clients call.
+    check(len(stub.CudaSharedMemoryStatus(pb.CudaSharedMemoryStatusRequest()).regions) == 0, "gRPC CUDA status not empty")
+    for raw, words in ((b"\x00" * 10, "64"), (bytes(range(64)), "")):
+        try:
+            stub.CudaSharedMemoryRegister(pb.CudaSharedMemoryRegisterRequest(name="g", raw_handle=raw, device_id=0, byte_size=64))
+            raise AssertionError("gRPC CudaSharedMemoryRegister of a bad handle succeeded")
+        except grpc.RpcError as e:
+            check(e.code() in (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.UNAVAILABLE) and words in e.details(),
+                  f"gRPC register of a bad handle: {e.code()} {e.details()}")
+    stub.CudaSharedMemoryUnregister(pb.CudaSharedMemoryUnregisterRequest())
+    try:
+        stub.CudaSharedMemoryStatus(pb.CudaSharedMemoryStatusRequest(name="g"))
+        raise AssertionError("gRPC status of an unknown CUDA region succeeded")
+    except grpc.RpcError as e:
+        check(e.code() == grpc.StatusCode.NOT_FOUND, f"gRPC status of an unknown region: {e.code()}")
+
+
 def check_refused_without_flag(kiln, repository, pb, pb_grpc, inputs):
     server = KilnServer(kiln, ["--model-repository", repository])
     try:
@@ -241,6 +293,7 @@ def main():
                 check_unregister_while_queued(server, inputs, outputs, rng)
                 stub = pb_grpc.GRPCInferenceServiceStub(grpc.insecure_channel(f"{HOST}:{server.grpc_port}"))
                 check_grpc(server, pb, stub, inputs, outputs, rng)
+                check_cuda_registry(server, pb, stub)
                 check(server.alive(), "kiln serve died")
             finally:
                 code, log = server.stop()

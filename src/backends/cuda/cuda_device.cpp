@@ -2,7 +2,10 @@
 
 #include <cuda_runtime_api.h>
 
+#include <cstring>
+
 #include "backends/cuda/cuda_status.h"
+#include "kiln/cuda_ipc.h"
 
 namespace kiln::cuda {
 namespace {
@@ -55,6 +58,42 @@ class CudaDevice final : public backends::Device {
       return false;
     }
     return attributes.type == cudaMemoryTypeHost;
+  }
+
+  bool is_device_memory(const void* ptr) const override {
+    cudaPointerAttributes attributes{};
+    if (cudaPointerGetAttributes(&attributes, ptr) != cudaSuccess) {
+      (void)cudaGetLastError();
+      return false;
+    }
+    return attributes.type == cudaMemoryTypeDevice;
+  }
+
+  static_assert(sizeof(cudaIpcMemHandle_t) == kCudaIpcHandleBytes, "kiln/cuda_ipc.h states the handle size");
+  Result<void*> open_ipc_memory(const std::string& handle, int64_t device_id) const override {
+    cudaIpcMemHandle_t ipc{};
+    if (handle.size() != sizeof(ipc)) {
+      return invalid_argument("a CUDA IPC memory handle has " + std::to_string(sizeof(ipc)) + " bytes; this one has " +
+                              std::to_string(handle.size()));
+    }
+    int current = 0;
+    KILN_RETURN_IF_ERROR(cuda_status(cudaGetDevice(&current), "cudaGetDevice"));
+    if (device_id != current) {
+      return invalid_argument("the handle is for GPU " + std::to_string(device_id) + " but this server runs on GPU " +
+                              std::to_string(current));
+    }
+    std::memcpy(&ipc, handle.data(), sizeof(ipc));
+    void* ptr = nullptr;
+    const cudaError_t e = cudaIpcOpenMemHandle(&ptr, ipc, cudaIpcMemLazyEnablePeerAccess);
+    if (e != cudaSuccess) {
+      (void)cudaGetLastError();
+      return invalid_argument(std::string("cudaIpcOpenMemHandle refused the handle: ") + cudaGetErrorString(e) +
+                              " (is the allocating process alive, and the handle from cudaIpcGetMemHandle?)");
+    }
+    return ptr;
+  }
+  void close_ipc_memory(void* ptr) const override {
+    if (cudaIpcCloseMemHandle(ptr) != cudaSuccess) (void)cudaGetLastError();
   }
 
   bool page_lock(void* ptr, size_t bytes) const override {
