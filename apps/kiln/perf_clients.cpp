@@ -21,6 +21,7 @@
 #include "cli_common.h"
 #include "grpc_service.grpc.pb.h"
 #include "model_inputs.h"
+#include "perf_shared_memory.h"
 #include "serving/datatype.h"
 
 namespace kiln::cli::perf {
@@ -202,7 +203,7 @@ Result<InputSpec> make_spec(const std::string& name, const std::string& datatype
   return spec;
 }
 
-Result<std::vector<InputSpec>> describe_over_http(const TargetOptions& o, const std::map<std::string, Shape>& given, uint64_t seed) {
+Result<ModelSpec> describe_over_http(const TargetOptions& o, const std::map<std::string, Shape>& given, uint64_t seed) {
   HttpConnection connection(o);
   const std::string request = "GET " + model_path(o) + " HTTP/1.1\r\nHost: " + o.host + "\r\n\r\n";
   KILN_ASSIGN_OR_RETURN(HttpConnection::Response r, connection.exchange(request));
@@ -226,7 +227,13 @@ Result<std::vector<InputSpec>> describe_over_http(const TargetOptions& o, const 
                                                     given, seed + specs.size()));
     specs.push_back(std::move(spec));
   }
-  return specs;
+  ModelSpec model{std::move(specs), {}};
+  if (doc.HasMember("outputs") && doc["outputs"].IsArray()) {
+    for (const auto& output : doc["outputs"].GetArray()) {
+      if (output.IsObject() && output.HasMember("name") && output["name"].IsString()) model.outputs.emplace_back(output["name"].GetString());
+    }
+  }
+  return model;
 }
 
 std::shared_ptr<grpc::Channel> open_channel(const TargetOptions& o) {
@@ -243,7 +250,7 @@ void set_deadline(grpc::ClientContext& context, double timeout_s) {
                        std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::duration<double>(timeout_s)));
 }
 
-Result<std::vector<InputSpec>> describe_over_grpc(const TargetOptions& o, const std::map<std::string, Shape>& given, uint64_t seed) {
+Result<ModelSpec> describe_over_grpc(const TargetOptions& o, const std::map<std::string, Shape>& given, uint64_t seed) {
   auto stub = inference::GRPCInferenceService::NewStub(open_channel(o));
   inference::ModelMetadataRequest request;
   request.set_name(o.model);
@@ -260,19 +267,37 @@ Result<std::vector<InputSpec>> describe_over_grpc(const TargetOptions& o, const 
                                                     seed + specs.size()));
     specs.push_back(std::move(spec));
   }
-  return specs;
+  ModelSpec model{std::move(specs), {}};
+  for (const auto& output : response.outputs()) model.outputs.push_back(output.name());
+  return model;
+}
+
+void write_shm_parameters(rapidjson::Writer<rapidjson::StringBuffer>& w, const SharedMemoryRegion& region,
+                          const SharedMemoryRegion::Place& place) {
+  w.Key("parameters");
+  w.StartObject();
+  w.Key("shared_memory_region");
+  w.String(region.name().c_str());
+  w.Key("shared_memory_offset");
+  w.Uint64(place.offset);
+  w.Key("shared_memory_byte_size");
+  w.Uint64(place.bytes);
+  w.EndObject();
 }
 
 class HttpClient final : public Client {
  public:
-  HttpClient(const TargetOptions& options, const std::vector<InputSpec>& inputs) : connection_(options) {
-    // The JSON header (every output binary), then each input's bytes: built once, sent always.
+  HttpClient(const TargetOptions& options, const ModelSpec& model, std::unique_ptr<SharedMemoryRegion> region)
+      : connection_(options), host_(options.host), region_(std::move(region)) {
+    // The JSON header (every output binary, or placed in the region), then each input's bytes
+    // unless they are in the region: built once, sent always.
     rapidjson::StringBuffer json;
     rapidjson::Writer<rapidjson::StringBuffer> w(json);
     w.StartObject();
     w.Key("inputs");
     w.StartArray();
-    for (const InputSpec& in : inputs) {
+    for (size_t i = 0; i < model.inputs.size(); ++i) {
+      const InputSpec& in = model.inputs[i];
       w.StartObject();
       w.Key("name");
       w.String(in.name.c_str());
@@ -282,26 +307,54 @@ class HttpClient final : public Client {
       w.StartArray();
       for (int64_t d : in.shape) w.Int64(d);
       w.EndArray();
-      w.Key("parameters");
-      w.StartObject();
-      w.Key("binary_data_size");
-      w.Uint64(in.bytes.size());
-      w.EndObject();
+      if (region_) {
+        write_shm_parameters(w, *region_, region_->inputs()[i]);
+      } else {
+        w.Key("parameters");
+        w.StartObject();
+        w.Key("binary_data_size");
+        w.Uint64(in.bytes.size());
+        w.EndObject();
+      }
       w.EndObject();
     }
     w.EndArray();
-    w.Key("parameters");
-    w.StartObject();
-    w.Key("binary_data_output");
-    w.Bool(true);
-    w.EndObject();
+    if (region_) {
+      w.Key("outputs");
+      w.StartArray();
+      for (size_t i = 0; i < model.outputs.size(); ++i) {
+        w.StartObject();
+        w.Key("name");
+        w.String(model.outputs[i].c_str());
+        write_shm_parameters(w, *region_, region_->outputs()[i]);
+        w.EndObject();
+      }
+      w.EndArray();
+    } else {
+      w.Key("parameters");
+      w.StartObject();
+      w.Key("binary_data_output");
+      w.Bool(true);
+      w.EndObject();
+    }
     w.EndObject();
     std::string body = json.GetString();
     const size_t json_length = body.size();
-    for (const InputSpec& in : inputs) body += in.bytes;
-    request_ = "POST " + model_path(options) + "/infer HTTP/1.1\r\nHost: " + options.host +
-               "\r\nContent-Type: application/octet-stream\r\n" + kHeaderLength + ": " + std::to_string(json_length) +
+    if (!region_) {
+      for (const InputSpec& in : model.inputs) body += in.bytes;
+    }
+    request_ = "POST " + model_path(options) + "/infer HTTP/1.1\r\nHost: " + options.host + "\r\nContent-Type: " +
+               (region_ ? "application/json" : "application/octet-stream\r\n" + std::string(kHeaderLength) + ": " + std::to_string(json_length)) +
                "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  }
+  ~HttpClient() override {
+    if (region_) (void)post("/v2/systemsharedmemory/region/" + region_->name() + "/unregister", "{}");
+  }
+
+  // Registers the client's region, which the requests name.
+  Status register_region() {
+    const std::string body = "{\"key\": \"" + region_->key() + "\", \"offset\": 0, \"byte_size\": " + std::to_string(region_->size()) + "}";
+    return post("/v2/systemsharedmemory/region/" + region_->name() + "/register", body);
   }
 
   Status infer() override {
@@ -313,24 +366,73 @@ class HttpClient final : public Client {
   uint64_t bytes_received() const override { return received_; }
 
  private:
+  Status post(const std::string& path, const std::string& body) {
+    const std::string request = "POST " + path + " HTTP/1.1\r\nHost: " + host_ + "\r\nContent-Type: application/json\r\nContent-Length: " +
+                                std::to_string(body.size()) + "\r\n\r\n" + body;
+    KILN_ASSIGN_OR_RETURN(HttpConnection::Response r, connection_.exchange(request));
+    if (r.status != kHttpOk) return unavailable(path + ": HTTP " + std::to_string(r.status) + ": " + error_text(r.body));
+    return {};
+  }
+
   HttpConnection connection_;
+  std::string host_;
+  std::unique_ptr<SharedMemoryRegion> region_;
   std::string request_;
   uint64_t received_ = 0;
 };
 
 class GrpcClient final : public Client {
  public:
-  GrpcClient(const TargetOptions& options, const std::vector<InputSpec>& inputs)
-      : stub_(inference::GRPCInferenceService::NewStub(open_channel(options))), timeout_s_(options.timeout_s) {
+  GrpcClient(const TargetOptions& options, const ModelSpec& model, std::unique_ptr<SharedMemoryRegion> region)
+      : stub_(inference::GRPCInferenceService::NewStub(open_channel(options))), timeout_s_(options.timeout_s), region_(std::move(region)) {
     request_.set_model_name(options.model);
     request_.set_model_version(options.version);
-    for (const InputSpec& in : inputs) {
+    const auto place = [this](google::protobuf::Map<std::string, inference::InferParameter>& parameters, const SharedMemoryRegion::Place& p) {
+      parameters["shared_memory_region"].set_string_param(region_->name());
+      parameters["shared_memory_offset"].set_int64_param(static_cast<int64_t>(p.offset));
+      parameters["shared_memory_byte_size"].set_int64_param(static_cast<int64_t>(p.bytes));
+    };
+    for (size_t i = 0; i < model.inputs.size(); ++i) {
+      const InputSpec& in = model.inputs[i];
       auto* tensor = request_.add_inputs();
       tensor->set_name(in.name);
       tensor->set_datatype(in.datatype);
       for (int64_t d : in.shape) tensor->add_shape(d);
-      request_.add_raw_input_contents(in.bytes);
+      if (region_) {
+        place(*tensor->mutable_parameters(), region_->inputs()[i]);
+      } else {
+        request_.add_raw_input_contents(in.bytes);
+      }
     }
+    if (region_) {
+      for (size_t i = 0; i < model.outputs.size(); ++i) {
+        auto* output = request_.add_outputs();
+        output->set_name(model.outputs[i]);
+        place(*output->mutable_parameters(), region_->outputs()[i]);
+      }
+    }
+  }
+  ~GrpcClient() override {
+    if (!region_) return;
+    inference::SystemSharedMemoryUnregisterRequest request;
+    request.set_name(region_->name());
+    inference::SystemSharedMemoryUnregisterResponse response;
+    grpc::ClientContext context;
+    set_deadline(context, timeout_s_);
+    (void)stub_->SystemSharedMemoryUnregister(&context, request, &response);
+  }
+
+  Status register_region() {
+    inference::SystemSharedMemoryRegisterRequest request;
+    request.set_name(region_->name());
+    request.set_key(region_->key());
+    request.set_byte_size(region_->size());
+    inference::SystemSharedMemoryRegisterResponse response;
+    grpc::ClientContext context;
+    set_deadline(context, timeout_s_);
+    const grpc::Status status = stub_->SystemSharedMemoryRegister(&context, request, &response);
+    if (!status.ok()) return unavailable("registering shared memory over gRPC: " + status.error_message());
+    return {};
   }
 
   Status infer() override {
@@ -348,26 +450,39 @@ class GrpcClient final : public Client {
   std::unique_ptr<inference::GRPCInferenceService::Stub> stub_;
   inference::ModelInferRequest request_;
   double timeout_s_;
+  std::unique_ptr<SharedMemoryRegion> region_;
   uint64_t received_ = 0;
 };
 
 }  // namespace
 
-Result<std::vector<InputSpec>> describe_inputs(const TargetOptions& options, uint64_t seed) {
+Result<ModelSpec> describe_model(const TargetOptions& options, uint64_t seed) {
   KILN_ASSIGN_OR_RETURN(const auto given, parse_shape_specs(options.shapes));
-  KILN_ASSIGN_OR_RETURN(std::vector<InputSpec> specs, options.protocol == Protocol::kGrpc ? describe_over_grpc(options, given, seed)
-                                                                                            : describe_over_http(options, given, seed));
+  KILN_ASSIGN_OR_RETURN(ModelSpec model, options.protocol == Protocol::kGrpc ? describe_over_grpc(options, given, seed)
+                                                                              : describe_over_http(options, given, seed));
+  const std::vector<InputSpec>& specs = model.inputs;
   // inferences/s is requests x batch: a batch no input takes would inflate it.
   const bool any_batched = std::any_of(specs.begin(), specs.end(), [](const InputSpec& s) { return s.batched; });
   if (options.batch != 1 && !any_batched)
     return invalid_argument("--batch " + std::to_string(options.batch) + ": model '" + options.model +
                             "' has no input with a variable dim 0 to take it");
-  return specs;
+  return model;
 }
 
-Result<std::unique_ptr<Client>> make_client(const TargetOptions& options, const std::vector<InputSpec>& inputs) {
-  if (options.protocol == Protocol::kGrpc) return std::unique_ptr<Client>(std::make_unique<GrpcClient>(options, inputs));
-  return std::unique_ptr<Client>(std::make_unique<HttpClient>(options, inputs));
+Result<std::unique_ptr<Client>> make_client(const TargetOptions& options, const ModelSpec& model) {
+  std::unique_ptr<SharedMemoryRegion> region;
+  if (options.system_shared_memory) {
+    KILN_ASSIGN_OR_RETURN(region, SharedMemoryRegion::create(model.inputs, model.outputs.size(), options.output_shared_memory_bytes));
+  }
+  const bool shared = region != nullptr;
+  if (options.protocol == Protocol::kGrpc) {
+    auto client = std::make_unique<GrpcClient>(options, model, std::move(region));
+    if (shared) KILN_RETURN_IF_ERROR(client->register_region());
+    return std::unique_ptr<Client>(std::move(client));
+  }
+  auto client = std::make_unique<HttpClient>(options, model, std::move(region));
+  if (shared) KILN_RETURN_IF_ERROR(client->register_region());
+  return std::unique_ptr<Client>(std::move(client));
 }
 
 }  // namespace kiln::cli::perf

@@ -24,6 +24,9 @@ struct TargetOptions {
   int64_t batch = 1;                    // replaces a leading -1 (batch) dim
   std::vector<std::string> shapes;      // NAME:DxD for other -1 dims
   double timeout_s = 30;                // per request
+  // --shared-memory system: inputs and outputs in a POSIX shared-memory region per client.
+  bool system_shared_memory = false;
+  size_t output_shared_memory_bytes = 100 << 10;  // room per output (perf_analyzer's default)
 };
 
 // One input as the model's metadata declares it, with the shape requests use.
@@ -35,9 +38,14 @@ struct InputSpec {
   bool batched = false;  // dim 0 was variable and took --batch
 };
 
+struct ModelSpec {
+  std::vector<InputSpec> inputs;
+  std::vector<std::string> outputs;  // names, as the metadata lists them
+};
+
 // The metadata of `options.model` over the chosen protocol, with concrete shapes and random
 // data (floats uniform in [-1, 1], integers in [0, 8) as `kiln bench` draws them).
-Result<std::vector<InputSpec>> describe_inputs(const TargetOptions& options, uint64_t seed);
+Result<ModelSpec> describe_model(const TargetOptions& options, uint64_t seed);
 
 class Client {
  public:
@@ -48,6 +56,7 @@ class Client {
   virtual uint64_t bytes_received() const = 0;
 };
 
-Result<std::unique_ptr<Client>> make_client(const TargetOptions& options, const std::vector<InputSpec>& inputs);
+// With options.system_shared_memory the client's region is created and registered here.
+Result<std::unique_ptr<Client>> make_client(const TargetOptions& options, const ModelSpec& model);
 
 }  // namespace kiln::cli::perf

@@ -36,6 +36,7 @@ struct PerfOptions {
   perf::TargetOptions target;
   std::string url;
   std::string protocol = "http";
+  std::string shared_memory = "none";
   std::vector<int> concurrency = {1};
   double duration_s = 5;
   double warmup_s = 1;
@@ -80,11 +81,11 @@ Status parse_url(PerfOptions& o) {
 
 // Runs `concurrency` clients for warmup + duration; only requests that start after the warm-up
 // and finish before the end are counted.
-Result<LevelResult> run_level(const PerfOptions& o, const std::vector<perf::InputSpec>& inputs, int concurrency) {
+Result<LevelResult> run_level(const PerfOptions& o, const perf::ModelSpec& model, int concurrency) {
   std::vector<std::unique_ptr<perf::Client>> clients;
   clients.reserve(static_cast<size_t>(concurrency));
   for (int i = 0; i < concurrency; ++i) {
-    KILN_ASSIGN_OR_RETURN(std::unique_ptr<perf::Client> c, perf::make_client(o.target, inputs));
+    KILN_ASSIGN_OR_RETURN(std::unique_ptr<perf::Client> c, perf::make_client(o.target, model));
     clients.push_back(std::move(c));
   }
   const auto start = Clock::now();
@@ -218,13 +219,16 @@ Status write_svg(const std::vector<LevelResult>& levels, const PerfOptions& o) {
 Status run_perf(PerfOptions o) {
   keep_large_buffers_for_reuse();
   o.target.protocol = o.protocol == "grpc" ? perf::Protocol::kGrpc : perf::Protocol::kHttp;
+  o.target.system_shared_memory = o.shared_memory == "system";
   KILN_RETURN_IF_ERROR(parse_url(o));
-  KILN_ASSIGN_OR_RETURN(const std::vector<perf::InputSpec> inputs, perf::describe_inputs(o.target, o.seed));
-  std::fprintf(stderr, "perf: model '%s' on %s:%d over %s, batch %lld, %zu inputs\n", o.target.model.c_str(), o.target.host.c_str(),
-               o.target.port, o.protocol.c_str(), static_cast<long long>(o.target.batch), inputs.size());
+  KILN_ASSIGN_OR_RETURN(const perf::ModelSpec model, perf::describe_model(o.target, o.seed));
+  const std::vector<perf::InputSpec>& inputs = model.inputs;
+  std::fprintf(stderr, "perf: model '%s' on %s:%d over %s%s, batch %lld, %zu inputs\n", o.target.model.c_str(), o.target.host.c_str(),
+               o.target.port, o.protocol.c_str(), o.target.system_shared_memory ? " with system shared memory" : "",
+               static_cast<long long>(o.target.batch), inputs.size());
   std::vector<LevelResult> levels;
   for (int concurrency : o.concurrency) {
-    KILN_ASSIGN_OR_RETURN(LevelResult level, run_level(o, inputs, concurrency));
+    KILN_ASSIGN_OR_RETURN(LevelResult level, run_level(o, model, concurrency));
     levels.push_back(std::move(level));
   }
   print_table(levels, o);
@@ -269,6 +273,15 @@ Subcommand add_perf_command(CLI::App& parent) {
   app->add_option("--export-json", options->export_json, "Write the results as JSON");
   app->add_option("--export-svg", options->export_svg, "Write a chart of inferences/s against p95 latency per level (SVG)");
   app->add_option("--seed", options->seed, "Seed of the random inputs")->capture_default_str();
+  app->add_option("--shared-memory", options->shared_memory,
+                  "none, or system: each client keeps its inputs and outputs in a POSIX shared-memory region it registers "
+                  "(the server needs --allow-client-shm; as perf_analyzer's flag)")
+      ->check(CLI::IsMember({"none", "system"}))
+      ->capture_default_str();
+  app->add_option("--output-shared-memory-size", options->target.output_shared_memory_bytes,
+                  "Bytes of region reserved per output with --shared-memory system")
+      ->check(at_least(1, "1"))
+      ->capture_default_str();
   return {app, [options] { return run_perf(*options); }};
 }
 

@@ -1,7 +1,10 @@
 """kiln perf (the load generator) against kiln serve over real sockets: HTTP and gRPC at two
 concurrency levels, every measured request answered, the server's statistics counting at least
 as many successes as kiln perf measured, the JSON export, the p95 target line; and clear errors
-(exit code 2) for an unknown model, a bad URL and a server that refuses requests.
+(exit code 2) for an unknown model, a bad URL and a server that refuses requests; and
+--shared-memory system on both protocols (each client's region registered, named by every
+request, unregistered and unlinked at the end), refused clearly by a server without
+--allow-client-shm.
 
 usage: serve_perf_test.py KILN_BINARY
 """
@@ -27,12 +30,12 @@ def perf(kiln, *args):
     return subprocess.run([kiln, "perf", *args], capture_output=True, text=True, timeout=120)
 
 
-def check_protocol(kiln, server, protocol, port, directory):
+def check_protocol(kiln, server, protocol, port, directory, *extra):
     out = os.path.join(directory, f"perf_{protocol}.json")
     chart = os.path.join(directory, f"perf_{protocol}.svg")
     before = success_count(server, "affine")
     r = perf(kiln, "-m", "affine", "-u", f"{HOST}:{port}", "-i", protocol, "-c", "1,3", "--duration", DURATION_S,
-             "--warmup", "0.2", "--latency-target-ms", "1000", "--export-json", out, "--export-svg", chart)
+             "--warmup", "0.2", "--latency-target-ms", "1000", "--export-json", out, "--export-svg", chart, *extra)
     check(r.returncode == 0, f"kiln perf over {protocol}: exit {r.returncode}\n{r.stdout}\n{r.stderr}")
     check("Best within p95 <= 1000.000 ms: concurrency" in r.stdout, f"no best-level line:\n{r.stdout}")
     with open(out) as f:
@@ -73,11 +76,30 @@ def main():
             r = perf(kiln, "-m", "scale", "-u", f"{HOST}:{server.http_port}", "-b", "8", "-c", "4", "--duration", DURATION_S,
                      "--warmup", "0")
             check(r.returncode == 2 and "maximum queue size 2" in r.stderr, f"refused requests: {r.returncode} {r.stderr}")
+            r = perf(kiln, "-m", "affine", "-u", f"{HOST}:{server.http_port}", "--shared-memory", "system", "--duration", DURATION_S)
+            check(r.returncode == 2 and "--allow-client-shm" in r.stderr, f"shm without the server's flag: {r.returncode} {r.stderr}")
             check(server.alive(), "kiln serve died")
         finally:
             code, log = server.stop()
         check(code == 0, f"kiln serve exit code {code}; log:\n{log}")
+        check(not leftover_regions(), f"kiln perf left shared memory objects: {leftover_regions()}")
+
+        server = KilnServer(kiln, ["--model-repository", root, "--allow-client-shm"])
+        try:
+            for protocol, port in (("http", server.http_port), ("grpc", server.grpc_port)):
+                check_protocol(kiln, server, protocol, port, directory, "--shared-memory", "system")
+                with urllib.request.urlopen(f"http://{HOST}:{server.http_port}/v2/systemsharedmemory/status", timeout=10) as answer:
+                    regions = json.loads(answer.read())
+                check(regions == [], f"{protocol}: regions left registered after kiln perf: {regions}")
+                check(not leftover_regions(), f"{protocol}: shared memory objects left: {leftover_regions()}")
+        finally:
+            code, log = server.stop()
+        check(code == 0, f"kiln serve (shm) exit code {code}; log:\n{log}")
     print("kiln perf: all checks passed")
+
+
+def leftover_regions():
+    return [name for name in os.listdir("/dev/shm") if name.startswith("kiln-perf-")] if os.path.isdir("/dev/shm") else []
 
 
 if __name__ == "__main__":
