@@ -222,11 +222,15 @@ def client_process(transport, ports, tensor, input_name, stubs_dir, threads, sta
 
 
 def run_kiln_perf(kiln, transport, ports, request_batch, concurrency, duration, directory):
-    """(requests/s, p50 ms, p99 ms) of `concurrency` kiln perf clients (transport perf-gRPC or perf-HTTP)."""
-    protocol = transport.split("-", 1)[1]
-    out = os.path.join(directory, f"perf_{protocol}_{concurrency}.json")
+    """(requests/s, p50 ms, p99 ms) of `concurrency` kiln perf clients (transport perf-gRPC or perf-HTTP,
+    with +shm: kiln perf --shared-memory system)."""
+    protocol = transport.split("-", 1)[1].removesuffix("+shm")
+    shm = transport.endswith("+shm")
+    out = os.path.join(directory, f"perf_{protocol}_{'shm_' if shm else ''}{concurrency}.json")
     command = [kiln, "perf", "-m", MODEL, "-u", f"{HOST}:{ports[protocol]}", "-i", protocol.lower(), "-c", str(concurrency),
                "--batch", str(request_batch), "--duration", str(duration), "--warmup", "2", "--export-json", out]
+    if shm:
+        command += ["--shared-memory", "system"]
     completed = subprocess.run(command, capture_output=True, text=True)
     check(completed.returncode == 0, f"{' '.join(command)}: {completed.stderr[-500:]}")
     with open(out) as f:
@@ -319,7 +323,7 @@ def main():
     parser.add_argument("--instances", type=int, default=2)
     parser.add_argument("--client-processes", type=int, default=1)
     parser.add_argument("--transports", default="gRPC,HTTP",
-                        help="comma-separated: gRPC, HTTP (tensors in the request), gRPC+shm, HTTP+shm (inputs in system shared memory), perf-gRPC, perf-HTTP (kiln perf as the client)")
+                        help="comma-separated: gRPC, HTTP (tensors in the request), gRPC+shm, HTTP+shm (inputs in system shared memory), perf-gRPC, perf-HTTP (kiln perf as the client), perf-gRPC+shm, perf-HTTP+shm (kiln perf --shared-memory system)")
     parser.add_argument("--duration", type=float, default=5.0)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8])
     parser.add_argument("--anchor-batch", type=int, default=0,
