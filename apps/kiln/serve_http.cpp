@@ -330,7 +330,11 @@ class HttpFrontEnd {
       const int chains = evbuffer_reserve_space(input, static_cast<ev_ssize_t>(wanted), space, 2);
       if (chains <= 0) break;
       iovec parts[2];
-      for (int i = 0; i < chains; ++i) parts[i] = {space[i].iov_base, std::min(space[i].iov_len, wanted)};
+      size_t room = wanted;  // never past the body's end: what follows is the next request's
+      for (int i = 0; i < chains; ++i) {
+        parts[i] = {space[i].iov_base, std::min(space[i].iov_len, room)};
+        room -= parts[i].iov_len;
+      }
       const ssize_t got = ::readv(fd, parts, chains);
       if (got <= 0) {  // nothing more yet, or EOF / an error that bufferevent's next read reports
         evbuffer_commit_space(input, space, 0);
@@ -464,6 +468,7 @@ class HttpFrontEnd {
 
   static void on_connection_closed(evhttp_connection* connection, void* arg) {
     auto* loop = static_cast<IoLoop*>(arg);
+    forget_reader(loop, connection);
     auto it = loop->watched.find(connection);
     if (it == loop->watched.end()) return;
     it->second.gone->store(true, std::memory_order_relaxed);
@@ -480,9 +485,21 @@ class HttpFrontEnd {
     }
   }
 
+  // A closed connection's body reader goes with it (a connection that never completes a request
+  // leaves its reader until a new connection's bufferevent takes the same address).
+  static void forget_reader(IoLoop* loop, evhttp_connection* connection) {
+    bufferevent* bev = evhttp_connection_get_bufferevent(connection);
+    auto it = loop->readers.find(bev);
+    if (it == loop->readers.end()) return;
+    evbuffer_remove_cb(bufferevent_get_input(bev), &HttpFrontEnd::on_bytes_read, it->second.get());
+    loop->readers.erase(it);
+  }
+
   static void on_request(evhttp_request* request, void* arg) {
     auto* loop = static_cast<IoLoop*>(arg);
     current_loop_ = loop;
+    if (evhttp_connection* connection = evhttp_request_get_connection(request))
+      evhttp_connection_set_closecb(connection, &HttpFrontEnd::on_connection_closed, loop);
     disable_nagle(request);
     loop->front->route(request);
   }
