@@ -176,9 +176,11 @@ Result<std::vector<int64_t>> concrete_shape(const std::string& name, std::vector
   }
   for (size_t d = 0; d < dims.size(); ++d) {
     if (dims[d] >= 0) continue;
-    if (d != 0)
-      return invalid_argument("input '" + name + "' has a variable dim " + std::to_string(d) + ": give its shape with --shapes " +
-                              name + ":DxD...");
+    if (d != 0) {
+      std::string message = "input '" + name + "' has a variable dim " + std::to_string(d);
+      message.append(": give its shape with --shapes ").append(name).append(":DxD...");
+      return invalid_argument(message);
+    }
     dims[d] = o.batch;
     batched = true;
   }
