@@ -37,11 +37,14 @@ class Device {
   // Host memory the device copies to and from fastest (page-locked for CUDA).
   virtual Result<void*> allocate_staging(size_t bytes) const = 0;
   virtual void release_staging(void* ptr) const = 0;
-  // Whether `ptr` lies in page-locked host memory this device copies from directly (what
-  // allocate_staging returns): the runtime then skips its own staging copy.
-  virtual bool is_page_locked(const void* ptr) const {
+  // Where `ptr` lies, as far as copies to this device go: pageable host memory (the runtime
+  // stages it), page-locked host memory (what allocate_staging returns; copied directly), or the
+  // device's own memory (a buffer another process shared by CUDA IPC; copied device to device,
+  // never touched from the host). One query, as each input is looked at on every run.
+  enum class MemoryKind { kPageable, kPageLocked, kDevice };
+  virtual MemoryKind memory_kind(const void* ptr) const {
     (void)ptr;
-    return false;
+    return MemoryKind::kPageable;
   }
   // Page-locks existing host memory (a client's shared-memory region) so copies from it skip the
   // staging copy too; false where the device has no such notion or the lock failed.
@@ -52,12 +55,6 @@ class Device {
   }
   // Undoes page_lock; call before the memory is unmapped.
   virtual void page_unlock(void* ptr) const { (void)ptr; }
-  // Whether `ptr` is this device's own memory (a buffer another process shared by CUDA IPC):
-  // the runtime then copies it device to device, never touching it from the host.
-  virtual bool is_device_memory(const void* ptr) const {
-    (void)ptr;
-    return false;
-  }
   // Opens another process's device allocation from its IPC handle (KServe's CUDA shared memory);
   // close_ipc_memory undoes it. Devices without IPC say so.
   virtual Result<void*> open_ipc_memory(const std::string& handle, int64_t device_id) const {

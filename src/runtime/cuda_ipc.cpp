@@ -18,7 +18,7 @@ Result<std::shared_ptr<void>> open_cuda_ipc_memory(const std::string& handle, in
 
 bool is_cuda_device_memory(const void* ptr) {
   const backends::Device* device = cuda_device();
-  return device != nullptr && device->is_device_memory(ptr);
+  return device != nullptr && device->memory_kind(ptr) == backends::Device::MemoryKind::kDevice;
 }
 
 Status copy_host_to_cuda_memory(void* device_dst, const void* host_src, size_t bytes) {

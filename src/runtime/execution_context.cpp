@@ -166,14 +166,16 @@ Result<std::vector<Tensor>> ExecutionContext::run_parts(const std::vector<std::v
       const void* src = group.raw_data();
       const size_t bytes = group.nbytes();
       if (bytes == 0) continue;
-      // Rows already on the device (CUDA shared memory): copied device to device.
-      if (staged && device.is_device_memory(src)) {
+      // Rows already on the device (CUDA shared memory) are copied device to device; a caller's
+      // page-locked buffer (kiln/transfer_tensor.h) goes to the device as it is; pageable rows
+      // through the staging buffer.
+      const backends::Device::MemoryKind kind = staged ? device.memory_kind(src) : backends::Device::MemoryKind::kPageable;
+      if (kind == backends::Device::MemoryKind::kDevice) {
         KILN_RETURN_IF_ERROR(device.copy_on_device(dst + offset, src, bytes, stream_));
         offset += bytes;
         continue;
       }
-      // A caller's page-locked buffer (kiln/transfer_tensor.h) goes to the device as it is.
-      if (staged && !device.is_page_locked(src)) {
+      if (staged && kind == backends::Device::MemoryKind::kPageable) {
         auto* staging = static_cast<uint8_t*>(input_staging_[i]) + offset;
         std::memcpy(staging, src, bytes);
         src = staging;

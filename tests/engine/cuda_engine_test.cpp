@@ -114,8 +114,8 @@ TEST(CudaEngine, PageLockedInputsAndSmallerBatchesMatchTheReference) {
     const Tensor plain = engine_test::random_tensor(DType::kFloat32, Shape{rows, 3, 8, 8}, 70 + static_cast<uint32_t>(rows));
     Tensor locked = allocate_transfer_tensor(DType::kFloat32, plain.shape());
     std::memcpy(locked.raw_data(), plain.raw_data(), plain.nbytes());
-    EXPECT_TRUE((*engine)->device().is_page_locked(locked.raw_data()));
-    EXPECT_FALSE((*engine)->device().is_page_locked(plain.raw_data()));
+    EXPECT_EQ((*engine)->device().memory_kind(locked.raw_data()), backends::Device::MemoryKind::kPageLocked);
+    EXPECT_EQ((*engine)->device().memory_kind(plain.raw_data()), backends::Device::MemoryKind::kPageable);
     auto executor = GraphExecutor::create(small_cnn("N"));
     ASSERT_TRUE(executor.ok());
     auto expected = (*executor)->run({{"x", plain}});

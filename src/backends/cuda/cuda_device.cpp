@@ -51,22 +51,15 @@ class CudaDevice final : public backends::Device {
     return p;
   }
   void release_staging(void* ptr) const override { (void)cudaFreeHost(ptr); }
-  bool is_page_locked(const void* ptr) const override {
+  MemoryKind memory_kind(const void* ptr) const override {
     cudaPointerAttributes attributes{};
     if (cudaPointerGetAttributes(&attributes, ptr) != cudaSuccess) {
       (void)cudaGetLastError();  // an unknown pointer is pageable memory, not a sticky error
-      return false;
+      return MemoryKind::kPageable;
     }
-    return attributes.type == cudaMemoryTypeHost;
-  }
-
-  bool is_device_memory(const void* ptr) const override {
-    cudaPointerAttributes attributes{};
-    if (cudaPointerGetAttributes(&attributes, ptr) != cudaSuccess) {
-      (void)cudaGetLastError();
-      return false;
-    }
-    return attributes.type == cudaMemoryTypeDevice;
+    if (attributes.type == cudaMemoryTypeHost) return MemoryKind::kPageLocked;
+    if (attributes.type == cudaMemoryTypeDevice) return MemoryKind::kDevice;
+    return MemoryKind::kPageable;
   }
 
   static_assert(sizeof(cudaIpcMemHandle_t) == kCudaIpcHandleBytes, "kiln/cuda_ipc.h states the handle size");
