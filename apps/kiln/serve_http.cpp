@@ -12,9 +12,7 @@
 #include <algorithm>
 #include <atomic>
 #include <charconv>
-#include <cerrno>
 #include <csignal>
-#include <cstring>
 #include <cstdlib>
 #include <deque>
 #include <functional>
@@ -23,17 +21,16 @@
 #include <optional>
 #include <thread>
 #include <unordered_map>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 #include <unistd.h>
 #include <vector>
 
 #include "core/thread_name.h"
-#include "http_body_tracker.h"
+#include "http_body_reader.h"
+#include "http_listen.h"
 #include "serve_json.h"
 #include "serve_metrics.h"
 #include "serve_tfs.h"
@@ -52,8 +49,6 @@ constexpr int kHttpUnavailable = 503;
 constexpr timeval kExitFlushDelay = {0, 100000};  // lets the last replies reach the socket
 // How often sockets with a request inside are checked for a client that went away.
 constexpr timeval kClientWatchInterval = {0, 50000};
-// The most one read of a large body takes from the socket (on_bytes_read).
-constexpr uint64_t kMaxBodyRead = uint64_t{1} << 20;
 
 int http_status_for(const Status& status) {
   switch (status.code()) {
@@ -103,57 +98,6 @@ Result<size_t> parse_header_length(const char* text, size_t body_size) {
   return length;
 }
 
-// A non-blocking listening TCP socket on address:port; `shared`: other sockets may join it
-// (SO_REUSEPORT, only from processes of the same user).
-Result<evutil_socket_t> listen_on(const std::string& address, uint16_t port, bool shared) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-  addrinfo* found = nullptr;
-  const std::string where = address + ":" + std::to_string(port);
-  if (const int e = getaddrinfo(address.c_str(), std::to_string(port).c_str(), &hints, &found); e != 0)
-    return unavailable("cannot listen on " + where + ": " + gai_strerror(e));
-  std::string why = "no usable address";
-  evutil_socket_t listening = -1;
-  for (addrinfo* a = found; a != nullptr && listening < 0; a = a->ai_next) {
-    const evutil_socket_t fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
-    if (fd < 0) continue;
-    const int on = 1;
-    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) == 0 &&
-        (!shared || setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) == 0) && bind(fd, a->ai_addr, a->ai_addrlen) == 0 &&
-        listen(fd, SOMAXCONN) == 0) {
-      listening = fd;
-    } else {
-      why = std::strerror(errno);
-      close(fd);
-    }
-  }
-  freeaddrinfo(found);
-  if (listening < 0) return unavailable("cannot listen on " + where + " (is the port in use?): " + why);
-  return listening;
-}
-
-uint16_t bound_port(evutil_socket_t fd);
-
-// The port the loops will share, checked free first by an exclusive bind (a bind without
-// SO_REUSEPORT fails wherever any socket holds the port), so a second server on a busy port
-// is refused instead of quietly joining the first; port 0 becomes the kernel's choice.
-Result<uint16_t> claim_port(const std::string& address, uint16_t port) {
-  KILN_ASSIGN_OR_RETURN(const evutil_socket_t probe, listen_on(address, port, false));
-  const uint16_t claimed = port != 0 ? port : bound_port(probe);
-  close(probe);
-  return claimed;
-}
-
-uint16_t bound_port(evutil_socket_t fd) {
-  sockaddr_storage address{};
-  socklen_t length = sizeof address;
-  if (getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) return 0;
-  if (address.ss_family == AF_INET6) return ntohs(reinterpret_cast<const sockaddr_in6*>(&address)->sin6_port);
-  return ntohs(reinterpret_cast<const sockaddr_in*>(&address)->sin_port);
-}
-
 class HttpFrontEnd;
 
 // One I/O thread: its event loop, its evhttp on a copy of the shared listening socket, and the
@@ -173,14 +117,7 @@ struct IoLoop {
   };
   std::unordered_map<evhttp_connection*, Watch> watched;
   event* watch_timer = nullptr;
-  // Per plain connection: where its requests' bodies stand, and the low-water mark last set.
-  struct BodyReader {
-    HttpBodyTracker tracker;
-    bufferevent* bev = nullptr;
-    int low_water_mark = 1;
-    bool reading = false;  // on_bytes_read's own reads re-enter it
-  };
-  std::unordered_map<bufferevent*, std::unique_ptr<BodyReader>> readers;
+  HttpBodyReaders readers;  // big reads of large bodies on the plain connections
   std::thread thread;  // empty for loop 0, which runs on run()'s caller
 };
 
@@ -281,20 +218,12 @@ class HttpFrontEnd {
     evhttp_set_max_headers_size(listener, static_cast<ev_ssize_t>(options_.max_header_bytes));
   }
 
-  // Every accepted connection's bufferevent, plain or TLS. Plain ones on the I/O loops also get
-  // a body tracker (http_body_tracker.h) that sets the socket's receive low-water mark to the rest
-  // of a large body, so the loop wakes per large chunk, not per TCP segment. TLS connections do
-  // not: OpenSSL may hold decrypted-ahead bytes the socket no longer shows, and a low-water mark
-  // above what the socket still gets would stall the request.
+  // Every accepted connection's bufferevent, plain or TLS; plain ones on the I/O loops get the
+  // big reads of http_body_reader.h.
   static bufferevent* make_loop_bufferevent(event_base* base, void* loop_arg) {
     auto* loop = static_cast<IoLoop*>(loop_arg);
     bufferevent* bev = loop->front->make_bufferevent(base);
-    if (bev == nullptr || loop->front->ssl_context_) return bev;
-    // A bufferevent at the address of a freed one replaces its (stale) tracker.
-    auto& reader = loop->readers[bev];
-    reader = std::make_unique<IoLoop::BodyReader>();
-    reader->bev = bev;
-    evbuffer_add_cb(bufferevent_get_input(bev), &HttpFrontEnd::on_bytes_read, reader.get());
+    if (bev != nullptr && !loop->front->ssl_context_) loop->readers.attach(bev);
     return bev;
   }
 
@@ -310,68 +239,6 @@ class HttpFrontEnd {
     // Clients commonly close without a TLS close_notify; that is an end of stream, not an error.
     if (bev) bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
     return bev;
-  }
-
-  // Runs on the loop thread after each socket read (and each drain, which it ignores), inside
-  // bufferevent's read, where the input buffer takes bytes: libevent 2.1 reads at most 4 KiB a
-  // call (EVBUFFER_MAX_READ), so while a large body is coming this reads the rest of what the
-  // socket holds itself, up to the body's end, and bufferevent then hands it all to evhttp.
-  static void on_bytes_read(evbuffer* input, const evbuffer_cb_info* info, void* reader_arg) {
-    auto* reader = static_cast<IoLoop::BodyReader*>(reader_arg);
-    if (info->n_added == 0 || reader->reading) return;
-    if (reader->tracker.passing_through() && reader->low_water_mark == 1) return;
-    follow(*reader, input, info->n_added);
-    const evutil_socket_t fd = bufferevent_getfd(reader->bev);
-    if (fd < 0) return;
-    reader->reading = true;
-    while (reader->tracker.body_left() >= HttpBodyTracker::kCoalesceFromBytes / 4) {
-      const size_t wanted = static_cast<size_t>(std::min<uint64_t>(reader->tracker.body_left(), kMaxBodyRead));
-      evbuffer_iovec space[2];
-      const int chains = evbuffer_reserve_space(input, static_cast<ev_ssize_t>(wanted), space, 2);
-      if (chains <= 0) break;
-      iovec parts[2];
-      size_t room = wanted;  // never past the body's end: what follows is the next request's
-      for (int i = 0; i < chains; ++i) {
-        parts[i] = {space[i].iov_base, std::min(space[i].iov_len, room)};
-        room -= parts[i].iov_len;
-      }
-      const ssize_t got = ::readv(fd, parts, chains);
-      if (got <= 0) {  // nothing more yet, or EOF / an error that bufferevent's next read reports
-        evbuffer_commit_space(input, space, 0);
-        break;
-      }
-      size_t left = static_cast<size_t>(got);
-      for (int i = 0; i < chains; ++i) {
-        space[i].iov_len = std::min(parts[i].iov_len, left);
-        left -= space[i].iov_len;
-      }
-      evbuffer_commit_space(input, space, chains);
-      follow(*reader, input, static_cast<size_t>(got));
-      if (static_cast<size_t>(got) < wanted) break;  // the socket is empty
-    }
-    reader->reading = false;
-    const int mark = reader->tracker.low_water_mark();
-    if (mark != reader->low_water_mark && setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &mark, sizeof mark) == 0) reader->low_water_mark = mark;
-  }
-
-  // Feeds the last `added` bytes of the input buffer to the connection's body tracker.
-  static void follow(IoLoop::BodyReader& reader, evbuffer* input, size_t added) {
-    evbuffer_ptr start;
-    if (evbuffer_ptr_set(input, &start, evbuffer_get_length(input) - added, EVBUFFER_PTR_SET) != 0) return;
-    constexpr int kMaxChains = 16;
-    evbuffer_iovec chains[kMaxChains];
-    while (added > 0) {
-      const int n = evbuffer_peek(input, static_cast<ev_ssize_t>(added), &start, chains, kMaxChains);
-      if (n <= 0) return;
-      size_t seen = 0;
-      for (int i = 0; i < std::min(n, kMaxChains) && added > 0; ++i) {
-        const size_t take = std::min(chains[i].iov_len, added);
-        reader.tracker.on_bytes(std::string_view(static_cast<const char*>(chains[i].iov_base), take));
-        added -= take;
-        seen += take;
-      }
-      if (added > 0 && evbuffer_ptr_set(input, &start, seen, EVBUFFER_PTR_ADD) != 0) return;
-    }
   }
 
   // Metrics get their own listener, as in Triton, so scrapers never queue behind inference.
@@ -456,8 +323,7 @@ class HttpFrontEnd {
     const evutil_socket_t fd = events ? bufferevent_getfd(events) : -1;
     if (fd < 0 || loop == nullptr) return {};
     auto gone = std::make_shared<std::atomic<bool>>(false);
-    loop->watched[connection] = IoLoop::Watch{gone, fd};
-    evhttp_connection_set_closecb(connection, &HttpFrontEnd::on_connection_closed, loop);
+    loop->watched[connection] = IoLoop::Watch{gone, fd};  // on_request set the close callback
     return [gone] { return gone->load(std::memory_order_relaxed); };
   }
 
@@ -468,7 +334,7 @@ class HttpFrontEnd {
 
   static void on_connection_closed(evhttp_connection* connection, void* arg) {
     auto* loop = static_cast<IoLoop*>(arg);
-    forget_reader(loop, connection);
+    loop->readers.forget(evhttp_connection_get_bufferevent(connection));
     auto it = loop->watched.find(connection);
     if (it == loop->watched.end()) return;
     it->second.gone->store(true, std::memory_order_relaxed);
@@ -485,19 +351,11 @@ class HttpFrontEnd {
     }
   }
 
-  // A closed connection's body reader goes with it (a connection that never completes a request
-  // leaves its reader until a new connection's bufferevent takes the same address).
-  static void forget_reader(IoLoop* loop, evhttp_connection* connection) {
-    bufferevent* bev = evhttp_connection_get_bufferevent(connection);
-    auto it = loop->readers.find(bev);
-    if (it == loop->readers.end()) return;
-    evbuffer_remove_cb(bufferevent_get_input(bev), &HttpFrontEnd::on_bytes_read, it->second.get());
-    loop->readers.erase(it);
-  }
-
   static void on_request(evhttp_request* request, void* arg) {
     auto* loop = static_cast<IoLoop*>(arg);
     current_loop_ = loop;
+    // Every connection with a request gets the close callback: it drops the connection's body
+    // reader and its client-gone watch.
     if (evhttp_connection* connection = evhttp_request_get_connection(request))
       evhttp_connection_set_closecb(connection, &HttpFrontEnd::on_connection_closed, loop);
     disable_nagle(request);
