@@ -47,6 +47,36 @@ TEST(CpuConv, MatchesReferenceWithOneThread) {
                            kGemmTolerance, "Conv one thread", 1);
 }
 
+bool offers(const CpuBackend& backend, const NodeDesc& node, const std::string& name) {
+  for (const Tactic& t : backend.tactics(node))
+    if (t.name == name) return true;
+  return false;
+}
+
+// ResNet-shaped 3x3 layers get the Winograd tactic (where oneDNN has one for this CPU) and it
+// matches the reference, alone and with the residual and ReLU of a bottleneck's last layer.
+TEST(CpuConv, WinogradTacticMatchesReference) {
+  OpCase c = conv_case({{2, 64, 14, 14}, {64, 64, 3, 3}, {1, 1}, {1, 1, 1, 1}, {1, 1}, 1, true}, 7);
+  const CpuBackend backend;
+  const NodeDesc node = describe(c, run_reference(c));
+  if (!offers(backend, node, "onednn winograd"))
+    GTEST_SKIP() << "oneDNN has no Winograd convolution for this CPU (it needs AVX-512)";
+  expect_matches_reference(c, kGemmTolerance, "Conv 3x3 64->64");
+
+  OpCase fused = c;
+  fused.op = OpKind::FusedConv;
+  fused.inputs.push_back(random_tensor(Shape{2, 64, 14, 14}, 9));
+  fused.attrs.set("activation", std::string("Relu"));
+  expect_matches_reference(fused, kGemmTolerance, "FusedConv 3x3 + Z + Relu");
+
+  OpCase strided = conv_case({{1, 64, 14, 14}, {64, 64, 3, 3}, {2, 2}, {1, 1, 1, 1}, {1, 1}, 1, true}, 11);
+  EXPECT_FALSE(offers(backend, describe(strided, run_reference(strided)), "onednn winograd"));
+  OpCase pointwise = conv_case({{1, 64, 14, 14}, {64, 64, 1, 1}, {1, 1}, {0, 0, 0, 0}, {1, 1}, 1, true}, 13);
+  EXPECT_FALSE(offers(backend, describe(pointwise, run_reference(pointwise)), "onednn winograd"));
+  auto wrong = backend.prepare(describe(strided, run_reference(strided)), 2);
+  EXPECT_FALSE(wrong.ok());
+}
+
 TEST(CpuConv, SaysNoToRuntimeWeightsAndOtherDtypes) {
   OpCase c = conv_case({{1, 4, 8, 8}, {4, 4, 3, 3}, {1, 1}, {1, 1, 1, 1}, {1, 1}, 1, true}, 1);
   const std::vector<Tensor> expected = run_reference(c);
