@@ -22,6 +22,7 @@ TEST(CpuChannelsLast, FusedConvMatchesReference) {
       {{1, 10, 8, 16}, {16, 3, 3, 16}, {1, 1}, {1, 1, 1, 1}, 1, false, ""},        // 3x3
       {{1, 11, 11, 32}, {64, 3, 3, 32}, {2, 2}, {1, 0, 1, 0}, 1, false, "Gelu"},   // strided, asymmetric
       {{1, 12, 12, 8}, {8, 3, 3, 2}, {1, 1}, {1, 1, 1, 1}, 4, true, "Relu"},       // grouped
+      {{2, 14, 14, 64}, {64, 3, 3, 64}, {1, 1}, {1, 1, 1, 1}, 1, true, "Relu"},    // bottleneck 3x3 (Winograd)
   };
   uint32_t salt = 100;
   for (const NhwcConv& s : cases) {

@@ -221,9 +221,16 @@ class ConvKernel final : public Kernel {
     src_ = pd.src_desc();
     dst_ = pd.dst_desc();
 
-    // Weights: reordered once, owned by the kernel.
+    // Weights: reordered once, owned by the kernel. oneDNN reorders into the Winograd weight
+    // format only from the plain OIHW order, so channels_last weights go through it first.
     const Tensor* w = node.constant(kW);
     dnnl::memory user_weights(md(g.weights, dt::f32, g.weights_tag), engine, const_cast<void*>(w->raw_data()));
+    if (winograd_ && g.weights_tag != tag::oihw) {
+      dnnl::memory oihw(md(g.weights, dt::f32, tag::oihw), engine);
+      dnnl::reorder(user_weights, oihw).execute(thread_stream(), user_weights, oihw);
+      thread_stream().wait();
+      user_weights = oihw;
+    }
     weights_ = dnnl::memory(pd.weights_desc(), engine);
     dnnl::reorder(user_weights, weights_).execute(thread_stream(), user_weights, weights_);
     if (has_bias_ && node.constant(kBias)) {
