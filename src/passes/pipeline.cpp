@@ -18,6 +18,7 @@
 #include "passes/fuse/matmul_fusion.h"
 #include "passes/layout/attention_layout.h"
 #include "passes/layout/attention_mask_rows.h"
+#include "passes/layout/channel_blocking.h"
 #include "passes/layout/channels_last.h"
 #include "passes/layout/packed_qkv_attention.h"
 #include "passes/layout/reshape_cancellation.h"
@@ -85,6 +86,8 @@ std::vector<Stage> pipeline_stages(const PipelineOptions& options) {
   // After the fusions, so every conv is one FusedConv (residual included) and whole conv
   // regions go channels-last with Transposes only at their borders.
   if (options.channels_last) stages.push_back({{{"channels-last", convert_to_channels_last}}});
+  if (options.channels_last && options.channel_blocked)
+    stages.push_back({{{"channel-blocking", convert_to_channel_blocked}}});
   // After attention fusion, which leaves the head-split Transposes of Q, K and V in place.
   // Then Q, K and V read straight from the fused projection instead of a Split's copies.
   if (options.sequence_major_attention) {
@@ -137,6 +140,7 @@ std::vector<std::string> pipeline_pass_names() {
   std::vector<std::string> names;
   PipelineOptions every_pass;
   every_pass.channels_last = true;  // optional passes are valid --dump-after names too
+  every_pass.channel_blocked = true;
   every_pass.sequence_major_attention = true;
   every_pass.approximate_gelu = true;
   for (const Stage& stage : pipeline_stages(every_pass))

@@ -47,6 +47,9 @@ struct PipelineOptions {
   // backends that run that attribute fast (CUDA: NHWC tensor-core convolutions); elsewhere the
   // Transposes at the borders are pure cost.
   bool channels_last = false;
+  // After channels_last: FusedConvs whose channels are multiples of 16 run on 16-channel blocks
+  // (passes/layout/channel_blocking.h). For the CPU backend (oneDNN's blocked convolutions).
+  bool channel_blocked = false;
   // ScaledDotProductAttention reads Q/K/V sequence-major (passes/layout/attention_layout.h),
   // dropping the head-split Transposes, and reads them as slots of the packed Q/K/V projection
   // (passes/layout/packed_qkv_attention.h), dropping the Split. For backends whose attention

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "backends/cpu/kernel_table.h"
+#include "core/channel_block.h"
 #include "core/channels_last.h"
 
 namespace kiln::backends::cpu {
@@ -61,6 +62,9 @@ bool CpuBackend::supports(const NodeDesc& node) const {
   const bool reads_channels_last = node.op == OpKind::Conv || node.op == OpKind::FusedConv || node.op == OpKind::MaxPool ||
                                    node.op == OpKind::AveragePool || node.op == OpKind::GlobalAveragePool;
   if (node.attrs().get_int(kChannelsLastAttr, 0) != 0 && !reads_channels_last) return false;
+  // channel_block is defined for FusedConv only; the conv kernel reads it.
+  const bool reads_channel_block = node.op == OpKind::FusedConv;
+  if (node.attrs().get_int(kChannelBlockAttr, 0) != 0 && !reads_channel_block) return false;
   return op && static_shapes(node) && op->supports(node);
 }
 

@@ -91,9 +91,12 @@ bool all_cuda(const std::vector<const Backend*>& candidates) {
                                             [](const Backend* b) { return b->device() == DeviceKind::kCuda; });
 }
 
-bool wants_channels_last(const BuildOptions& options, const std::vector<const Backend*>& candidates) {
-  if (options.channels_last || all_cuda(candidates)) return true;
+bool prefers_cpu(const std::vector<const Backend*>& candidates) {
   return !candidates.empty() && candidates.front()->name() == std::string_view("cpu");
+}
+
+bool wants_channels_last(const BuildOptions& options, const std::vector<const Backend*>& candidates) {
+  return options.channels_last || all_cuda(candidates) || prefers_cpu(candidates);
 }
 
 Status optimize_and_lower(ir::Graph& graph, const BuildOptions& options, const std::vector<const Backend*>& candidates) {
@@ -103,6 +106,8 @@ Status optimize_and_lower(ir::Graph& graph, const BuildOptions& options, const s
     passes::PipelineOptions pipeline;
     pipeline.evaluate = reference_node_evaluator();
     pipeline.channels_last = wants_channels_last(options, candidates);
+    // oneDNN's blocked convolutions without a reorder around each one (docs/fused-ops.md).
+    pipeline.channel_blocked = prefers_cpu(candidates);
     // The CUDA attention kernel reads Q/K/V through strides; the host backends' would copy.
     pipeline.sequence_major_attention = all_cuda(candidates);
     pipeline.approximate_gelu = options.approximate_gelu;

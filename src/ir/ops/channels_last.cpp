@@ -4,6 +4,7 @@
 #include <array>
 #include <string>
 
+#include "core/channel_block.h"
 #include "core/channels_last.h"
 #include "ir/graph.h"
 
@@ -16,11 +17,72 @@ SymShape permuted(const SymShape& s, const std::array<int64_t, kChannelsLastRank
   return out;
 }
 
+// [N, C/b, H, W, b] viewed as [N, C, H, W]; C/b must be known to name C.
+Result<SymShape> unblocked(const SymShape& s, int64_t block) {
+  if (s.size() != kChannelBlockedRank || !s[1].is_known() || s[4] != Dim::known(block))
+    return invalid_argument("is " + sym_shape_to_string(s) + ", expected [N, C/" + std::to_string(block) + ", H, W, " +
+                            std::to_string(block) + "] with C/" + std::to_string(block) + " known");
+  return SymShape{s[0], Dim::known(s[1].value * block), s[2], s[3]};
+}
+
+Result<SymShape> blocked(const SymShape& s, int64_t block) {
+  if (s.size() != kChannelsLastRank || !s[1].is_known() || s[1].value % block != 0)
+    return invalid_argument("has " + sym_shape_to_string(s) + ": its channels are not a known multiple of " +
+                            std::to_string(block));
+  return SymShape{s[0], Dim::known(s[1].value / block), s[2], s[3], Dim::known(block)};
+}
+
+// The channel_block form: the NCHW rules run on a scratch twin whose blocked inputs are viewed
+// as [N, C, H, W]; rank-4 outputs come back blocked.
+Status infer_blocked(InferContext& ctx, InferFn nchw_infer, std::initializer_list<size_t> blocked_inputs, int64_t block) {
+  Graph scratch;
+  const Node& node = ctx.node();
+  std::vector<Value*> inputs(node.inputs().size(), nullptr);
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (!node.input(i)) continue;
+    inputs[i] = scratch.add_value(node.input(i)->name());
+    ValueType t = node.input(i)->type();
+    const bool is_blocked = std::find(blocked_inputs.begin(), blocked_inputs.end(), i) != blocked_inputs.end();
+    if (is_blocked && t.shape) {
+      auto view = unblocked(*t.shape, block);
+      if (!view.ok()) return ctx.error("channel-blocked input " + std::to_string(i) + " " + view.status().message());
+      t.shape = std::move(*view);
+    }
+    inputs[i]->set_type(std::move(t));
+  }
+  std::vector<Value*> outputs;
+  for (size_t o = 0; o < ctx.num_outputs(); ++o) outputs.push_back(scratch.add_value("out" + std::to_string(o)));
+  Attributes attrs = node.attrs();
+  attrs.erase(kChannelBlockAttr);
+  const Node* twin = scratch.add_node(node.op(), node.name(), inputs, outputs, std::move(attrs));
+  InferContext nchw(*twin);
+  KILN_RETURN_IF_ERROR(nchw_infer(nchw));
+  for (size_t o = 0; o < nchw.outputs().size(); ++o) {
+    ValueType t = nchw.outputs()[o];
+    if (t.shape) {
+      auto out = blocked(*t.shape, block);
+      if (!out.ok()) return ctx.error("output " + std::to_string(o) + " " + out.status().message());
+      t.shape = std::move(*out);
+    }
+    ctx.set_output(o, std::move(t));
+  }
+  return {};
+}
+
 }  // namespace
 
-Status infer_with_layout(InferContext& ctx, InferFn nchw_infer, std::initializer_list<size_t> nhwc_inputs) {
+Status infer_with_layout(InferContext& ctx, InferFn nchw_infer, std::initializer_list<size_t> nhwc_inputs,
+                         std::initializer_list<size_t> blocked_inputs) {
   auto channels_last = decode_channels_last(ctx.attrs());
   if (!channels_last.ok()) return ctx.error(channels_last.status().message());
+  auto block = decode_channel_block(ctx.attrs());
+  if (!block.ok()) return ctx.error(block.status().message());
+  if (*block != 0) {
+    if (*channels_last) return ctx.error(std::string("'") + kChannelBlockAttr + "' cannot be combined with '" +
+                                         kChannelsLastAttr + "'");
+    if (blocked_inputs.size() == 0) return ctx.error(std::string("attribute '") + kChannelBlockAttr + "' is not defined for this op");
+    return infer_blocked(ctx, nchw_infer, blocked_inputs, *block);
+  }
   if (!*channels_last) return nchw_infer(ctx);
   for (size_t i : nhwc_inputs) {
     const SymShape* s = ctx.has_input(i) ? ctx.input_shape(i) : nullptr;

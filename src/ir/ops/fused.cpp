@@ -58,9 +58,10 @@ Status infer_fused_conv_nchw(InferContext& ctx) {
   return check_residual(ctx, ctx.outputs()[0], kConvZ);
 }
 
-// channels_last: X, W and Z are channels-last; the NCHW rules above check their NCHW view.
+// channels_last: X, W and Z are channels-last; channel_block: X and Z are channel-blocked. The
+// NCHW rules above check their NCHW view.
 Status infer_fused_conv(InferContext& ctx) {
-  return infer_with_layout(ctx, infer_fused_conv_nchw, {kConvX, kConvW, kConvZ});
+  return infer_with_layout(ctx, infer_fused_conv_nchw, {kConvX, kConvW, kConvZ}, {kConvX, kConvZ});
 }
 
 // Conv's multiply-adds plus bias, residual and activation per output element.

@@ -22,6 +22,7 @@
 #include "backends/cpu/onednn.h"
 #include "backends/cpu/parallel.h"
 #include "backends/cpu/workspace.h"
+#include "core/channel_block.h"
 #include "core/channels_last.h"
 #include "core/conv_params.h"
 
@@ -50,13 +51,22 @@ dnnl::memory::format_tag weights_tag(size_t spatial, bool grouped) {
 }
 
 // oneDNN describes tensors by logical NCHW dims plus a format tag, so a channels_last node
-// keeps its NHWC memory and only the dims are permuted (X, Z, Y [N,H,W,C]; W [M,kH,kW,C/g]).
+// keeps its NHWC memory and only the dims are permuted (X, Z, Y [N,H,W,C]; W [M,kH,kW,C/g]),
+// and a channel_block node its nChw16c memory (X, Z, Y [N,C/16,H,W,16]; W [M,C,kH,kW]).
 Result<ConvGeometry> conv_geometry(const NodeDesc& node) {
   if (node.inputs.size() < 2 || node.outputs.empty()) return invalid_argument("Conv needs X, W and one output");
   KILN_ASSIGN_OR_RETURN(const bool nhwc, decode_channels_last(node.attrs()));
+  KILN_ASSIGN_OR_RETURN(const int64_t block, decode_channel_block(node.attrs()));
   if (nhwc && (node.inputs[kX].shape.rank() != kChannelsLastRank || node.inputs[kW].shape.rank() != kChannelsLastRank))
     return invalid_argument("Conv: channels_last needs rank-4 X and W");
-  const Shape x = nhwc ? channels_first_shape(node.inputs[kX].shape) : node.inputs[kX].shape;
+  const bool blocked = block != 0;
+  if (blocked && (nhwc || node.op != OpKind::FusedConv || node.inputs[kX].shape.rank() != kChannelBlockedRank ||
+                  node.inputs[kX].shape[4] != kChannelBlock || node.outputs[0].shape.rank() != kChannelBlockedRank ||
+                  node.inputs[kW].shape.rank() != kChannelsLastRank))
+    return invalid_argument("Conv: channel_block needs a FusedConv with [N, C/16, H, W, 16] X and Y and a 2-D W");
+  const Shape x = nhwc      ? channels_first_shape(node.inputs[kX].shape)
+                  : blocked ? channel_unblocked_shape(node.inputs[kX].shape)
+                            : node.inputs[kX].shape;
   const Shape w = nhwc ? channels_first_shape(node.inputs[kW].shape) : node.inputs[kW].shape;
   if (x.rank() < kMinSpatial + 2 || x.rank() > kMaxSpatial + 2 || w.rank() != x.rank())
     return unimplemented("Conv: X " + x.to_string() + " and W " + w.to_string() + " must both have 1-3 spatial axes");
@@ -78,7 +88,9 @@ Result<ConvGeometry> conv_geometry(const NodeDesc& node) {
     g.pad_l.push_back(axis.pad_begin);
     g.pad_r.push_back(axis.pad_end);
   }
-  const Shape y = nhwc ? channels_first_shape(node.outputs[0].shape) : node.outputs[0].shape;
+  const Shape y = nhwc      ? channels_first_shape(node.outputs[0].shape)
+                  : blocked ? channel_unblocked_shape(node.outputs[0].shape)
+                            : node.outputs[0].shape;
   if (Shape(out) != y)
     return invalid_argument("Conv: output " + node.outputs[0].shape.to_string() + " does not match the convolution");
   g.src = to_dims(x.dims());
@@ -90,7 +102,7 @@ Result<ConvGeometry> conv_geometry(const NodeDesc& node) {
   }
   g.bias = {w[0]};
   using T = dnnl::memory::format_tag;
-  g.activation_tag = nhwc ? T::nhwc : activation_tag(spatial);
+  g.activation_tag = nhwc ? T::nhwc : blocked ? T::nChw16c : activation_tag(spatial);
   g.weights_tag = nhwc ? (g.group > 1 ? T::gohwi : T::ohwi) : weights_tag(spatial, g.group > 1);
   return g;
 }

@@ -16,6 +16,7 @@
 #include "backends/cuda/ops/op_adapter.h"
 #include "backends/cuda/vendor/cudnn_conv.h"
 #include "backends/cuda/vendor/cudnn_conv_graph.h"
+#include "core/channel_block.h"
 #include "core/channels_last.h"
 #include "core/conv_params.h"
 
@@ -44,6 +45,8 @@ Result<ConvProblem> problem_of(const CudaContext& context, const NodeDesc& node)
   KILN_RETURN_IF_ERROR(expect_float_io(node, 2));
   const Shape& x = node.inputs[0].shape;
   const Shape& w = node.inputs[1].shape;
+  KILN_RETURN_IF_ERROR(expect(node.attrs().get_int(kChannelBlockAttr, 0) == 0, node,
+                              "channel_block (a CPU-backend layout; CUDA builds run channels_last)"));
   KILN_RETURN_IF_ERROR(expect(x.rank() == 4 && w.rank() == 4, node, "2-D convolutions (rank-4 X and W) only"));
   KILN_RETURN_IF_ERROR(expect(node.inputs[1].dtype == node.inputs[0].dtype, node, "X and W must share a dtype"));
   ConvProblem p;

@@ -12,6 +12,9 @@ namespace kiln::reference {
 // Runs `nchw` on ctx directly when channels_last is 0; otherwise on the NCHW view of the inputs
 // listed in `nhwc_inputs` (X, Z: [N, H, W, C]; FusedConv's W: [M, kH, kW, C/g]), and writes the
 // channels-last form of output 0. Rank other than 4 or a second output is an INVALID_ARGUMENT.
-Status run_with_layout(KernelContext& ctx, KernelFn nchw, std::initializer_list<size_t> nhwc_inputs);
+// With channel_block 16 (FusedConv only), the inputs in `blocked_inputs` (X, Z) are
+// [N, C/16, H, W, 16]: unblocked to NCHW, run, output 0 blocked again; W stays [M, C/g, kH, kW].
+Status run_with_layout(KernelContext& ctx, KernelFn nchw, std::initializer_list<size_t> nhwc_inputs,
+                       std::initializer_list<size_t> blocked_inputs = {});
 
 }  // namespace kiln::reference

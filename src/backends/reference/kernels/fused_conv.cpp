@@ -30,7 +30,7 @@ Status fused_conv_nchw(KernelContext& ctx) {
   return {};
 }
 
-Status fused_conv_kernel(KernelContext& ctx) { return run_with_layout(ctx, fused_conv_nchw, {kX, kW, kZ}); }
+Status fused_conv_kernel(KernelContext& ctx) { return run_with_layout(ctx, fused_conv_nchw, {kX, kW, kZ}, {kX, kZ}); }
 
 }  // namespace
 
