@@ -1,5 +1,6 @@
 // kiln build MODEL.onnx -o MODEL.plan [--fp32|--tf32|--fp16|--bf16] [--shapes ...] [--batch N]
 //            [--backend NAME]... [--timing-cache FILE] [--no-optimize] [--channels-last] [--approximate-gelu]
+//            [--low-precision-io]
 // The trtexec --saveEngine step: optimize the graph, choose and time kernels, plan memory, and
 // write a plan file that kiln run/bench/serve load without rebuilding.
 #include <algorithm>
@@ -29,6 +30,7 @@ struct BuildCommandOptions {
   bool no_optimize = false;
   bool channels_last = false;
   bool approximate_gelu = false;
+  bool low_precision_io = false;
   bool verbose = false;
 };
 
@@ -151,6 +153,9 @@ Status run_build(const BuildCommandOptions& options) {
   settings.optimize = !options.no_optimize;
   settings.channels_last = options.channels_last;
   settings.approximate_gelu = options.approximate_gelu;
+  settings.low_precision_io = options.low_precision_io;
+  if (options.low_precision_io && settings.precision != "fp16" && settings.precision != "bf16")
+    return invalid_argument("--low-precision-io needs --fp16 or --bf16 (it gives the float32 inputs and outputs that type)");
   BuildProgressPrinter printer;
   settings.progress = [&printer](const BuildProgressInfo& p) { printer(p); };
   if (options.verbose)
@@ -207,6 +212,8 @@ Subcommand add_build_command(CLI::App& parent) {
                 "Convs and pools channels-last (NHWC) on any backend; CUDA builds always are");
   app->add_flag("--approximate-gelu", options->approximate_gelu,
                 "Run erf GELU as its tanh approximation (max deviation 4.7e-4) so GPU GEMMs fuse it; changes results");
+  app->add_flag("--low-precision-io", options->low_precision_io,
+                "With --fp16/--bf16: float32 inputs and outputs take that type too (clients convert; half the bytes)");
   app->add_flag("--verbose", options->verbose, "Print every tactic timed, per node, with its time");
   return {app, [options] { return run_build(*options); }};
 }

@@ -57,9 +57,13 @@ def make_repository(root, args):
     preferred = f"preferred_batch_size: [ {', '.join(str(p) for p in args.preferred)} ] " if args.preferred else ""
     with open(os.path.join(root, MODEL, "config.pbtxt"), "w") as f:
         f.write(f'name: "{MODEL}"\nmax_batch_size: {args.max_batch_size}\n'
-                f'input [ {{ name: "{args.input}" data_type: TYPE_FP32 dims: [ {dims} ] }} ]\n'
+                f'input [ {{ name: "{args.input}" data_type: TYPE_{args.dtype} dims: [ {dims} ] }} ]\n'
                 f'dynamic_batching {{ {preferred}max_queue_delay_microseconds: {args.queue_delay_us} }}\n'
                 f'instance_group [ {{ count: {args.instances} kind: {args.kind} }} ]\n')
+
+
+def kserve_dtype(tensor):
+    return {np.dtype(np.float16): "FP16", np.dtype(np.float32): "FP32"}[tensor.dtype]
 
 
 def generate_messages(out_dir):
@@ -84,7 +88,7 @@ def grpc_call(ports, tensor, input_name, stubs_dir):
     # measure the server, not protobuf encoding 10 MB in Python on every call.
     infer = channel.unary_unary(GRPC_METHOD, request_serializer=None, response_deserializer=pb.ModelInferResponse.FromString)
     message = pb.ModelInferRequest(model_name=MODEL)
-    message.inputs.add(name=input_name, datatype="FP32", shape=list(tensor.shape))
+    message.inputs.add(name=input_name, datatype=kserve_dtype(tensor), shape=list(tensor.shape))
     message.raw_input_contents.append(tensor.tobytes())
     request = message.SerializeToString()
 
@@ -103,7 +107,7 @@ def http_connection(port):
 
 
 def http_call(ports, tensor, input_name, _stubs_dir):
-    header = json.dumps({"inputs": [{"name": input_name, "datatype": "FP32", "shape": list(tensor.shape),
+    header = json.dumps({"inputs": [{"name": input_name, "datatype": kserve_dtype(tensor), "shape": list(tensor.shape),
                                      "parameters": {"binary_data_size": tensor.nbytes}}],
                          "parameters": {"binary_data_output": True}}).encode()
     body = header + tensor.tobytes()
@@ -148,7 +152,7 @@ def grpc_shm_call(ports, tensor, input_name, stubs_dir):
     channel = grpc.insecure_channel(f"{HOST}:{ports['gRPC']}", options=[("grpc.max_receive_message_length", -1)])
     infer = channel.unary_unary(GRPC_METHOD, request_serializer=None, response_deserializer=pb.ModelInferResponse.FromString)
     message = pb.ModelInferRequest(model_name=MODEL)
-    entry = message.inputs.add(name=input_name, datatype="FP32", shape=list(tensor.shape))
+    entry = message.inputs.add(name=input_name, datatype=kserve_dtype(tensor), shape=list(tensor.shape))
     entry.parameters["shared_memory_region"].string_param = parameters["shared_memory_region"]
     entry.parameters["shared_memory_byte_size"].int64_param = parameters["shared_memory_byte_size"]
     request = message.SerializeToString()
@@ -162,7 +166,7 @@ def grpc_shm_call(ports, tensor, input_name, stubs_dir):
 
 def http_shm_call(ports, tensor, input_name, _stubs_dir):
     parameters, close = shared_input(ports, tensor)
-    body = json.dumps({"inputs": [{"name": input_name, "datatype": "FP32", "shape": list(tensor.shape), "parameters": parameters}],
+    body = json.dumps({"inputs": [{"name": input_name, "datatype": kserve_dtype(tensor), "shape": list(tensor.shape), "parameters": parameters}],
                        "parameters": {"binary_data_output": True}}).encode()
     connection = http_connection(ports["HTTP"])
 
@@ -330,13 +334,15 @@ def main():
                         help="kiln bench's batch (default: the request batch); ratios then compare samples/s")
     parser.add_argument("--anchor-threads", type=int, default=0,
                         help="kiln bench's threads (default: as many as clients, per concurrency)")
+    parser.add_argument("--dtype", default="FP32", choices=["FP32", "FP16"],
+                        help="the input's type (FP16: a plan built with --low-precision-io)")
     parser.add_argument("--json", help="also write the rows here")
     parser.add_argument("--server-args", default="", help="more kiln serve flags, e.g. '--pinned-memory-pool-byte-size 1GB'")
     args = parser.parse_args()
     args.dims = [int(d) for d in args.dims.split(",")]
     args.preferred = [int(p) for p in args.preferred.split(",")] if args.preferred else []
     shape = [args.request_batch] + args.dims
-    tensor = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    tensor = np.random.default_rng(0).standard_normal(shape).astype(np.float16 if args.dtype == "FP16" else np.float32)
     transports = [t for t in args.transports.split(",") if t]
     with tempfile.TemporaryDirectory() as directory:
         generate_messages(directory)

@@ -45,6 +45,9 @@ struct BuildSettings {
   // erf GELU as its tanh approximation (max deviation 4.7e-4), so GPU GEMMs apply it in their
   // epilogue: faster transformer FFNs, slightly different results. Off by default.
   bool approximate_gelu = false;
+  // fp16/bf16 builds: the model's float32 inputs and outputs take that type too (trtexec's
+  // --inputIOFormats/--outputIOFormats fp16): half the bytes per request. Off by default.
+  bool low_precision_io = false;
   std::function<void(const BuildProgressInfo&)> progress;
   std::function<void(const TacticTimingInfo&)> tactic_timed;  // every candidate timed, when set
 };

@@ -18,6 +18,7 @@ Result<BuildSummary> build_plan(const std::string& model_path, const std::string
   options.optimize = settings.optimize;
   options.channels_last = settings.channels_last;
   options.approximate_gelu = settings.approximate_gelu;
+  options.low_precision_io = settings.low_precision_io;
   options.timing_cache_path = settings.timing_cache;
   options.source_model = std::filesystem::path(model_path).filename().string();
   if (settings.progress)

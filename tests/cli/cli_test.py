@@ -454,6 +454,27 @@ class BuildTest(KilnTestCase):
         scale = max(1.0, float(np.abs(outs[1]).max()))
         self.assertLess(float(np.abs(outs[0] - outs[1]).max()) / scale, 1e-2)
 
+    def test_low_precision_io_plan_takes_and_gives_float16(self):
+        plan, _ = self.build(self.conv_path, "conv16io.plan", "--batch", "2", "--fp16", "--low-precision-io")
+        info = json.loads(self.ok("inspect", plan, "--json").stdout)
+        self.assertEqual([i["dtype"] for i in info["profiles"][0]["inputs"]], ["float16"])
+        self.assertNotIn("Cast", [s["op"] for s in info["profiles"][0]["steps"]])
+        x = self.rng.uniform(-1, 1, (2, CONV_CIN, CONV_HW, CONV_HW)).astype(np.float32)
+        np.save(self.path("xc16.npy"), x.astype(np.float16))
+        np.save(self.path("xc32.npy"), x)
+        out_dir = self.path("o_conv16io")
+        self.ok("run", plan, "--input", f"x={self.path('xc16.npy')}", "--output-dir", out_dir)
+        y16 = np.load(os.path.join(out_dir, os.listdir(out_dir)[0]))
+        self.assertEqual(y16.dtype, np.float16)
+        ref_dir = self.path("o_conv32")
+        self.ok("run", self.conv_path, "--input", f"x={self.path('xc32.npy')}", "--output-dir", ref_dir)
+        y32 = np.load(os.path.join(ref_dir, os.listdir(ref_dir)[0]))
+        scale = max(1.0, float(np.abs(y32).max()))
+        self.assertLess(float(np.abs(y16.astype(np.float32) - y32).max()) / scale, 1e-2)
+        # float32 data for a float16 input is refused, naming the input and both dtypes.
+        self.fails("run", plan, "--input", f"x={self.path('xc32.npy')}", mentions=("float16",))
+        self.fails("build", self.conv_path, "-o", self.path("bad.plan"), "--low-precision-io", mentions=("--fp16",))
+
     def test_profiles_run_exact_and_padded_batches(self):
         plan, r = self.build(self.mlp_path, "mlp_profiles.plan", "--batch", "1,4")
         self.assertIn("Profiles: 2", r.stdout)

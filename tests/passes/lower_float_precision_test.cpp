@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 
+#include "ir/text.h"
 #include "kiln/float_types.h"
 #include "pass_test_util.h"
 #include "passes/precision/lower_float_precision.h"
@@ -78,6 +79,29 @@ TEST(LowerFloatPrecision, BFloat16KeepsFloat32Range) {
       EXPECT_NEAR(static_cast<float>(data[0]), 1e30F, 1e28F);
       EXPECT_NEAR(static_cast<float>(data[1]), -1e30F, 1e28F);
     }
+}
+
+// --low-precision-io: the float32 interface itself becomes float16, so no Casts remain and an
+// existing Cast to float32 at the output becomes a Cast to float16.
+TEST(LowerFloatPrecision, LoweredInterfaceTakesTheTargetTypeWithoutCasts) {
+  ir::Graph graph = masked_softmax();
+  auto changed = lower_float_precision(graph, DType::kFloat16, FloatInterface::kLower);
+  ASSERT_TRUE(changed.ok()) << changed.status().to_string();
+  EXPECT_TRUE(*changed);
+  const std::string text = ir::to_text(graph);
+  EXPECT_NE(text.find("input scores: float16[2,8]"), std::string::npos) << text;
+  EXPECT_NE(text.find("%probs: float16[2,8]"), std::string::npos) << text;
+  EXPECT_EQ(text.find("Cast"), std::string::npos) << text;
+  EXPECT_EQ(text.find("float32"), std::string::npos) << text;
+
+  GraphBuilder b("cast_out");
+  ir::Value* ids = b.input("ids", {3}, DType::kInt64);
+  b.output(b.op(OpKind::Cast, "as_float", {ids}, testing::attrs_of({{"to", int64_t{1}}})));  // to float32
+  ir::Graph casting = b.take();
+  ASSERT_TRUE(lower_float_precision(casting, DType::kFloat16, FloatInterface::kLower).ok());
+  const std::string cast_text = ir::to_text(casting);
+  EXPECT_NE(cast_text.find("input ids: int64[3]"), std::string::npos) << cast_text;
+  EXPECT_NE(cast_text.find("%as_float: float16[3] = Cast(%ids) {to=10}"), std::string::npos) << cast_text;
 }
 
 }  // namespace

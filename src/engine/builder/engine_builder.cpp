@@ -115,7 +115,9 @@ Status optimize_and_lower(ir::Graph& graph, const BuildOptions& options, const s
   }
   if (options.precision == Precision::kFloat16 || options.precision == Precision::kBFloat16) {
     const DType target = options.precision == Precision::kFloat16 ? DType::kFloat16 : DType::kBFloat16;
-    KILN_RETURN_IF_ERROR(passes::lower_float_precision(graph, target).status().with_context("precision lowering"));
+    const auto interface = options.low_precision_io ? passes::FloatInterface::kLower : passes::FloatInterface::kKeepFloat32;
+    KILN_RETURN_IF_ERROR(
+        passes::lower_float_precision(graph, target, interface).status().with_context("precision lowering"));
   }
   return {};
 }

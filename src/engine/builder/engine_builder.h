@@ -49,6 +49,9 @@ struct BuildOptions {
   bool channels_last = false;
   // erf GELU as its tanh approximation (passes/precision/approximate_gelu.h); changes results.
   bool approximate_gelu = false;
+  // fp16/bf16 builds: float32 inputs and outputs take the build's precision too
+  // (passes/precision/lower_float_precision.h); clients convert.
+  bool low_precision_io = false;
   std::string timing_cache_path;         // empty: no cache file
   int timing_iterations = 10;
   std::string source_model;              // recorded in the plan

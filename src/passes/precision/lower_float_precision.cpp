@@ -50,7 +50,7 @@ ir::Node* add_cast(ir::Graph& graph, ir::Value* from, ir::Value* to, DType dtype
 
 }  // namespace
 
-Result<bool> lower_float_precision(ir::Graph& graph, DType target) {
+Result<bool> lower_float_precision(ir::Graph& graph, DType target, FloatInterface interface) {
   if (target != DType::kFloat16 && target != DType::kBFloat16)
     return invalid_argument("precision lowering targets float16 or bfloat16, not " + std::string(dtype_name(target)));
   const std::string suffix = target == DType::kFloat16 ? "_fp16" : "_bf16";
@@ -62,9 +62,11 @@ Result<bool> lower_float_precision(ir::Graph& graph, DType target) {
     for (size_t i = 0; i < node->inputs().size(); ++i)
       if (node->input(i) && input_must_stay_float32(node->op(), i)) keep.insert(node->input(i));
 
-  // Float32 graph inputs: the engine takes float32 and casts once at the start.
+  const bool lower_interface = interface == FloatInterface::kLower;
+  // Float32 graph inputs: the engine takes float32 and casts once at the start (or, lowering
+  // the interface, takes the target type itself: the loop over values below converts it).
   for (ir::Value* in : std::vector<ir::Value*>(graph.inputs())) {
-    if (in->type().dtype != DType::kFloat32 || in->is_constant() || keep.count(in)) continue;
+    if (lower_interface || in->type().dtype != DType::kFloat32 || in->is_constant() || keep.count(in)) continue;
     ir::Value* low = graph.add_value(in->name() + suffix);
     low->set_type({target, in->type().shape});
     replace_node_uses(graph, in, low);
@@ -73,7 +75,8 @@ Result<bool> lower_float_precision(ir::Graph& graph, DType target) {
   }
   // Float32 graph outputs: computed in the target type, cast back at the end.
   for (ir::Value*& out : graph.mutable_outputs()) {
-    if (out->type().dtype != DType::kFloat32 || is_graph_input(graph, out) || out->is_constant()) continue;
+    if (lower_interface || out->type().dtype != DType::kFloat32 || is_graph_input(graph, out) || out->is_constant())
+      continue;
     ir::Node* producer = out->producer();
     if (!producer) continue;
     ir::Value* low = graph.add_value(out->name() + suffix);
@@ -87,8 +90,8 @@ Result<bool> lower_float_precision(ir::Graph& graph, DType target) {
   // become Casts to the target.
   for (const auto& value : graph.values()) {
     ir::Value* v = value.get();
-    if (v->type().dtype != DType::kFloat32 || keep.count(v) || is_graph_input(graph, v) || is_graph_output(graph, v))
-      continue;
+    if (v->type().dtype != DType::kFloat32 || keep.count(v)) continue;
+    if (!lower_interface && (is_graph_input(graph, v) || is_graph_output(graph, v))) continue;
     if (v->is_constant()) v->set_constant(convert_tensor(*v->constant(), target));
     v->mutable_type().dtype = target;
     changed = true;
@@ -96,14 +99,14 @@ Result<bool> lower_float_precision(ir::Graph& graph, DType target) {
   const auto float32_onnx = static_cast<int64_t>(onnx_from_dtype(DType::kFloat32));
   for (const auto& node : graph.nodes()) {
     if (node->op() != OpKind::Cast || node->attrs().get_int("to", 0) != float32_onnx) continue;
-    if (node->output(0) && is_graph_output(graph, node->output(0))) continue;
+    if (!lower_interface && node->output(0) && is_graph_output(graph, node->output(0))) continue;
     node->mutable_attrs().set("to", static_cast<int64_t>(onnx_from_dtype(target)));
     changed = true;
   }
   for (const auto& node : graph.nodes()) {
     if (node->op() != OpKind::ConstantOfShape) continue;
     const Tensor* fill = node->attrs().get_tensor("value");
-    if (fill && fill->dtype() == DType::kFloat32 && !is_graph_output(graph, node->output(0)))
+    if (fill && fill->dtype() == DType::kFloat32 && (lower_interface || !is_graph_output(graph, node->output(0))))
       node->mutable_attrs().set("value", convert_tensor(*fill, target));
   }
   if (!changed) return false;
