@@ -3,7 +3,6 @@
 #include "passes/layout/channel_blocking.h"
 
 #include <array>
-#include <cstring>
 #include <map>
 #include <string>
 #include <vector>
@@ -11,6 +10,7 @@
 #include "core/channel_block.h"
 #include "core/channels_last.h"
 #include "passes/graph_rewrite.h"
+#include "passes/layout/permuted_constant.h"
 #include "passes/layout/reshape_cancellation.h"
 #include "passes/layout/transpose_cancellation.h"
 #include "passes/pattern.h"
@@ -39,25 +39,6 @@ bool eligible(const ir::Graph& graph, const ir::Node& n) {
   for (size_t o = 1; o < n.outputs().size(); ++o)
     if (n.output(o)) return false;
   return is_fixed_constant(graph, n.input(kW)) && n.input(kW)->constant()->rank() == kChannelsLastRank;
-}
-
-// W [M, kH, kW, C] (channels-last) as [M, C, kH, kW], element by element.
-Tensor weight_channels_first(const Tensor& w) {
-  const Shape& s = w.shape();
-  const int64_t m = s[0], kh = s[1], kw = s[2], c = s[3];
-  Tensor out(w.dtype(), Shape{m, c, kh, kw});
-  const size_t esize = dtype_size(w.dtype());
-  const auto* src = static_cast<const unsigned char*>(w.raw_data());
-  auto* dst = static_cast<unsigned char*>(out.raw_data());
-  for (int64_t o = 0; o < m; ++o)
-    for (int64_t y = 0; y < kh; ++y)
-      for (int64_t x = 0; x < kw; ++x)
-        for (int64_t ci = 0; ci < c; ++ci) {
-          const int64_t from = ((o * kh + y) * kw + x) * c + ci;
-          const int64_t to = ((o * c + ci) * kh + y) * kw + x;
-          std::memcpy(dst + static_cast<size_t>(to) * esize, src + static_cast<size_t>(from) * esize, esize);
-        }
-  return out;
 }
 
 Attributes perm_attrs(const std::array<int64_t, kChannelBlockedRank>& perm) {
@@ -98,7 +79,8 @@ void rewrite(ir::Graph& graph, ir::Node* node, BlockedTwins& twins) {
   attrs.erase(kChannelsLastAttr);
   attrs.set(kChannelBlockAttr, kChannelBlock);
   inputs[kX] = to_blocked(graph, inputs[kX], name, twins);
-  inputs[kW] = graph.add_constant(inputs[kW]->name() + "_oihw", weight_channels_first(*inputs[kW]->constant()));
+  inputs[kW] = graph.add_constant(inputs[kW]->name() + "_oihw",
+                                  permuted_constant(*inputs[kW]->constant(), kToChannelsFirst));
   if (inputs.size() > kZ && inputs[kZ]) inputs[kZ] = to_blocked(graph, inputs[kZ], name + "/z", twins);
   graph.remove_node(node);
   ir::Value* y_blocked = graph.add_value(y->name() + "_blocked16");

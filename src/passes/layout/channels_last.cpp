@@ -7,12 +7,12 @@
 #include "passes/layout/channels_last.h"
 
 #include <array>
-#include <cstring>
 #include <string>
 #include <vector>
 
 #include "core/channels_last.h"
 #include "passes/graph_rewrite.h"
+#include "passes/layout/permuted_constant.h"
 #include "passes/layout/transpose_cancellation.h"
 #include "passes/pattern.h"
 
@@ -43,25 +43,6 @@ bool eligible(const ir::Graph& graph, const ir::Node& n) {
   }
 }
 
-// w [M, C/g, kH, kW] as [M, kH, kW, C/g], element by element (bytes, so any dtype is exact).
-Tensor weight_channels_last(const Tensor& w) {
-  const Shape& s = w.shape();
-  const int64_t m = s[0], c = s[1], kh = s[2], kw = s[3];
-  Tensor out(w.dtype(), Shape{m, kh, kw, c});
-  const size_t esize = dtype_size(w.dtype());
-  const auto* src = static_cast<const unsigned char*>(w.raw_data());
-  auto* dst = static_cast<unsigned char*>(out.raw_data());
-  for (int64_t o = 0; o < m; ++o)
-    for (int64_t ci = 0; ci < c; ++ci)
-      for (int64_t y = 0; y < kh; ++y)
-        for (int64_t x = 0; x < kw; ++x) {
-          const int64_t from = ((o * c + ci) * kh + y) * kw + x;
-          const int64_t to = ((o * kh + y) * kw + x) * c + ci;
-          std::memcpy(dst + static_cast<size_t>(to) * esize, src + static_cast<size_t>(from) * esize, esize);
-        }
-  return out;
-}
-
 Attributes perm_attrs(const std::array<int64_t, kChannelsLastRank>& perm) {
   Attributes attrs;
   attrs.set("perm", std::vector<int64_t>(perm.begin(), perm.end()));
@@ -83,7 +64,8 @@ void rewrite(ir::Graph& graph, ir::Node* node) {
   attrs.set(kChannelsLastAttr, int64_t{1});
   inputs[kX] = to_channels_last(graph, inputs[kX], name);
   if (op == OpKind::FusedConv) {
-    inputs[kW] = graph.add_constant(inputs[kW]->name() + "_nhwc", weight_channels_last(*inputs[kW]->constant()));
+    inputs[kW] = graph.add_constant(inputs[kW]->name() + "_nhwc",
+                                      permuted_constant(*inputs[kW]->constant(), kToChannelsLast));
     if (inputs.size() > kZ && inputs[kZ]) inputs[kZ] = to_channels_last(graph, inputs[kZ], name + "/z");
   }
   graph.remove_node(node);

@@ -1,6 +1,7 @@
 #include "backends/reference/kernels/channels_last.h"
 
 #include <array>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -37,34 +38,32 @@ Result<Tensor> block(const Tensor& x, int64_t b) {
   return transpose(split, kToChannelBlocked);
 }
 
-// The channel_block form: blocked inputs unblocked, the NCHW kernel, output 0 blocked again.
-Status run_blocked(KernelContext& ctx, KernelFn nchw, std::initializer_list<size_t> blocked_inputs, int64_t b) {
-  const std::string op(op_kind_name(ctx.op));
+using TensorMap = std::function<Result<Tensor>(const Tensor&)>;
+
+// The layout's meaning: the inputs listed in `viewed` go through `to_nchw` (after `check`
+// accepts them), the NCHW kernel runs without the attribute `attr`, and output 0 comes back
+// through `from_nchw`.
+Status run_on_nchw_view(KernelContext& ctx, KernelFn nchw, const char* attr, std::initializer_list<size_t> viewed,
+                        const std::function<Status(size_t, const Tensor&)>& check, const TensorMap& to_nchw,
+                        const TensorMap& from_nchw) {
   std::vector<Tensor> views;
-  views.reserve(blocked_inputs.size());
+  views.reserve(viewed.size());
   KernelContext inner = ctx;
-  for (size_t i : blocked_inputs) {
+  for (size_t i : viewed) {
     const Tensor* t = ctx.input(i);
     if (!t || !t->defined()) continue;
-    if (t->rank() != kChannelBlockedRank || t->shape()[4] != b)
-      return invalid_argument(op + ": " + kChannelBlockAttr + " needs [N, C/" + std::to_string(b) + ", H, W, " +
-                              std::to_string(b) + "] inputs, input " + std::to_string(i) + " is " +
-                              t->shape().to_string());
-    KILN_ASSIGN_OR_RETURN(Tensor view, unblock(*t));
+    KILN_RETURN_IF_ERROR(check(i, *t));
+    KILN_ASSIGN_OR_RETURN(Tensor view, to_nchw(*t));
     views.push_back(std::move(view));
     inner.inputs[i] = &views.back();
   }
   Attributes attrs = ctx.attributes();
-  attrs.erase(kChannelBlockAttr);
+  attrs.erase(attr);
   inner.attrs = &attrs;
   inner.outputs.assign(1, Tensor());
   inner.output_wanted.assign(1, true);
   KILN_RETURN_IF_ERROR(nchw(inner));
-  const Tensor& y = inner.outputs[0];
-  if (y.rank() != kChannelsLastRank || y.shape()[1] % b != 0)
-    return invalid_argument(op + ": output " + y.shape().to_string() + " cannot be channel-blocked by " +
-                            std::to_string(b));
-  KILN_ASSIGN_OR_RETURN(ctx.outputs[0], block(y, b));
+  KILN_ASSIGN_OR_RETURN(ctx.outputs[0], from_nchw(inner.outputs[0]));
   return {};
 }
 
@@ -80,34 +79,33 @@ Status run_with_layout(KernelContext& ctx, KernelFn nchw, std::initializer_list<
   if (*channel_block != 0) {
     if (*channels_last || blocked_inputs.size() == 0)
       return invalid_argument(op + ": " + kChannelBlockAttr + " is defined for FusedConv without " + kChannelsLastAttr);
-    return run_blocked(ctx, nchw, blocked_inputs, *channel_block);
+    const int64_t b = *channel_block;
+    const auto check = [&op, b](size_t i, const Tensor& t) -> Status {
+      if (t.rank() == kChannelBlockedRank && t.shape()[4] == b) return {};
+      return invalid_argument(op + ": " + kChannelBlockAttr + " needs [N, C/" + std::to_string(b) + ", H, W, " +
+                              std::to_string(b) + "] inputs, input " + std::to_string(i) + " is " + t.shape().to_string());
+    };
+    const auto to_blocks = [&op, b](const Tensor& y) -> Result<Tensor> {
+      if (y.rank() != kChannelsLastRank || y.shape()[1] % b != 0)
+        return invalid_argument(op + ": output " + y.shape().to_string() + " cannot be channel-blocked by " +
+                                std::to_string(b));
+      return block(y, b);
+    };
+    return run_on_nchw_view(ctx, nchw, kChannelBlockAttr, blocked_inputs, check, unblock, to_blocks);
   }
   if (!*channels_last) return nchw(ctx);
   for (size_t o = 1; o < ctx.num_outputs(); ++o)
     if (o >= ctx.output_wanted.size() || ctx.output_wanted[o])
       return invalid_argument(op + ": " + kChannelsLastAttr + " cannot be combined with output " + std::to_string(o) +
                               " (MaxPool's Indices are NCHW offsets)");
-  std::vector<Tensor> views;
-  views.reserve(nhwc_inputs.size());
-  KernelContext inner = ctx;
-  for (size_t i : nhwc_inputs) {
-    const Tensor* t = ctx.input(i);
-    if (!t || !t->defined()) continue;
-    if (t->rank() != kChannelsLastRank)
-      return invalid_argument(op + ": " + kChannelsLastAttr + " needs rank-4 inputs, input " + std::to_string(i) +
-                              " is " + t->shape().to_string());
-    KILN_ASSIGN_OR_RETURN(Tensor view, transpose(*t, kToChannelsFirst));
-    views.push_back(std::move(view));
-    inner.inputs[i] = &views.back();
-  }
-  Attributes attrs = ctx.attributes();
-  attrs.erase(kChannelsLastAttr);
-  inner.attrs = &attrs;
-  inner.outputs.assign(1, Tensor());
-  inner.output_wanted.assign(1, true);
-  KILN_RETURN_IF_ERROR(nchw(inner));
-  KILN_ASSIGN_OR_RETURN(ctx.outputs[0], transpose(inner.outputs[0], kToChannelsLast));
-  return {};
+  const auto check = [&op](size_t i, const Tensor& t) -> Status {
+    if (t.rank() == kChannelsLastRank) return {};
+    return invalid_argument(op + ": " + kChannelsLastAttr + " needs rank-4 inputs, input " + std::to_string(i) + " is " +
+                            t.shape().to_string());
+  };
+  return run_on_nchw_view(
+      ctx, nchw, kChannelsLastAttr, nhwc_inputs, check, [](const Tensor& t) { return transpose(t, kToChannelsFirst); },
+      [](const Tensor& t) { return transpose(t, kToChannelsLast); });
 }
 
 }  // namespace kiln::reference
