@@ -172,6 +172,7 @@ Result<std::string> cache_key_text(const EngineRequest& request) {
   text += "channels_last " + std::to_string(s.channels_last) + "\n";
   // Only when set, so the keys of every existing entry (built without it) stay what they were.
   if (s.approximate_gelu) text += "approximate_gelu 1\n";
+  if (s.low_precision_io) text += "low_precision_io 1\n";
   for (size_t p = 0; p < s.profiles.size(); ++p) {
     text += "profile " + std::to_string(p);
     for (const auto& [name, shape] : s.profiles[p]) text += " " + name + "=" + shape.to_string();

@@ -86,6 +86,17 @@ Result<Device> instance_device(const ModelConfig& config, const ConfigLocations&
   return device;
 }
 
+// An fp16 (bf16) engine whose config lists an input or output of TYPE_FP16 (TYPE_BF16).
+bool declares_low_precision_io(const ModelConfig& config, const std::string& precision) {
+  const DataType wanted = precision == "fp16" ? TYPE_FP16 : precision == "bf16" ? TYPE_BF16 : TYPE_INVALID;
+  if (wanted == TYPE_INVALID) return false;
+  for (const ModelInput& input : config.input())
+    if (input.data_type() == wanted) return true;
+  for (const ModelOutput& output : config.output())
+    if (output.data_type() == wanted) return true;
+  return false;
+}
+
 struct Precisions {
   std::string kiln;      // from parameters["precision"]; empty: not set
   std::string tensorrt;  // from the tensorrt accelerator's precision_mode; empty: not set
@@ -175,6 +186,7 @@ Result<EngineSettings> engine_settings_from_config(const ModelConfig& config, co
   }
   if (!precisions.kiln.empty()) settings.precision = precisions.kiln;
   else if (!tensorrt.empty()) settings.precision = tensorrt;
+  settings.low_precision_io = declares_low_precision_io(config, settings.precision);
 
   for (const char* key : {kCpuThreadsParameter, kTritonCpuThreadsParameter}) {
     auto it = config.parameters().find(key);

@@ -32,6 +32,10 @@ struct EngineSettings {
   std::vector<std::string> backends;   // BuildSettings::backends
   BuildTarget target;                  // the device those backends build for here
   std::string precision = "fp32";
+  // An fp16/bf16 engine whose config declares an input or output TYPE_FP16 (TYPE_BF16): the
+  // model's float32 inputs and outputs take that type (BuildSettings::low_precision_io), so
+  // clients send half the bytes. Off otherwise; then a declared type must match the model's.
+  bool low_precision_io = false;
   bool cuda_graphs = true;             // kiln's default when optimization.cuda is absent
   int cpu_threads = 0;                 // 0: the process's CPU backend (KILN_CPU_THREADS, else every core)
 };

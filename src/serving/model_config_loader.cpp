@@ -196,8 +196,15 @@ Status validate_model_config(ModelConfig& config, const std::string& directory_n
   return {};
 }
 
-Status complete_model_config(ModelConfig& config, const Session& session, const std::string& display_path) {
+Status complete_model_config(ModelConfig& config, const Session& session, const std::string& display_path,
+                             DType float32_interface) {
   const int max_batch = config.max_batch_size();
+  // The tensor as the engine will take or give it.
+  const auto engine_view = [float32_interface](const TensorInfo& model) {
+    TensorInfo t = model;
+    if (t.dtype == DType::kFloat32) t.dtype = float32_interface;
+    return t;
+  };
   std::set<std::string> listed;
   for (int i = 0; i < config.input_size(); ++i) {
     ModelInput& input = *config.mutable_input(i);
@@ -205,7 +212,7 @@ Status complete_model_config(ModelConfig& config, const Session& session, const 
     const TensorInfo* info = find_tensor(session.inputs(), input.name());
     if (!info) return field_error(display_path, field, "the model has no input of that name");
     if (!listed.insert(input.name()).second) return field_error(display_path, field, "is listed twice");
-    KILN_RETURN_IF_ERROR(check_data_type(input, *info, display_path, field));
+    KILN_RETURN_IF_ERROR(check_data_type(input, engine_view(*info), display_path, field));
     if (input.has_reshape()) continue;  // dims describe the request; the reshape target is the model's view
     KILN_ASSIGN_OR_RETURN(std::vector<int64_t> dims, model_dims_for_config(*info, max_batch, display_path, field));
     if (info->rank_known) KILN_RETURN_IF_ERROR(check_dims(input.dims(), dims, display_path, field));
@@ -214,7 +221,7 @@ Status complete_model_config(ModelConfig& config, const Session& session, const 
     if (listed.contains(info.name) || info.has_default) continue;
     KILN_ASSIGN_OR_RETURN(std::vector<int64_t> dims,
                           model_dims_for_config(info, max_batch, display_path, "input '" + info.name + "'"));
-    fill_from_model(*config.add_input(), info, dims);
+    fill_from_model(*config.add_input(), engine_view(info), dims);
   }
   listed.clear();
   for (int i = 0; i < config.output_size(); ++i) {
@@ -223,7 +230,7 @@ Status complete_model_config(ModelConfig& config, const Session& session, const 
     const TensorInfo* info = find_tensor(session.outputs(), output.name());
     if (!info) return field_error(display_path, field, "the model has no output of that name");
     if (!listed.insert(output.name()).second) return field_error(display_path, field, "is listed twice");
-    KILN_RETURN_IF_ERROR(check_data_type(output, *info, display_path, field));
+    KILN_RETURN_IF_ERROR(check_data_type(output, engine_view(*info), display_path, field));
     if (output.has_reshape()) continue;
     KILN_ASSIGN_OR_RETURN(std::vector<int64_t> dims, model_dims_for_config(*info, max_batch, display_path, field));
     if (info->rank_known) KILN_RETURN_IF_ERROR(check_dims(output.dims(), dims, display_path, field));
@@ -232,7 +239,7 @@ Status complete_model_config(ModelConfig& config, const Session& session, const 
     if (listed.contains(info.name)) continue;
     KILN_ASSIGN_OR_RETURN(std::vector<int64_t> dims,
                           model_dims_for_config(info, max_batch, display_path, "output '" + info.name + "'"));
-    fill_from_model(*config.add_output(), info, dims);
+    fill_from_model(*config.add_output(), engine_view(info), dims);
   }
   return {};
 }

@@ -29,7 +29,10 @@ Status validate_model_config(ModelConfig& config, const std::string& directory_n
                              const std::string& display_path);
 
 // Adds the model's inputs and outputs the configuration does not list and checks the listed ones
-// (names, data types and dims) against the model.
-Status complete_model_config(ModelConfig& config, const Session& session, const std::string& display_path);
+// (names, data types and dims) against the model. `float32_interface` is the type the engine
+// gives the model's float32 inputs and outputs (float16 or bfloat16 for a low-precision-I/O
+// build, see EngineSettings::low_precision_io; float32 otherwise).
+Status complete_model_config(ModelConfig& config, const Session& session, const std::string& display_path,
+                             DType float32_interface = DType::kFloat32);
 
 }  // namespace kiln::serving

@@ -50,7 +50,10 @@ Result<std::shared_ptr<const Session>> open_onnx(ModelConfig& config, const Vers
   // The model's own inputs and outputs complete the config (the reference session only reads it).
   Result<std::unique_ptr<Session>> reference = Session::open(source.model_path);
   if (!reference.ok()) return reference.status().with_context(label_of(source));
-  KILN_RETURN_IF_ERROR(complete_model_config(config, **reference, source.display_path));
+  const DType float32_interface = !settings.low_precision_io ? DType::kFloat32
+                                  : settings.precision == "bf16" ? DType::kBFloat16
+                                                                 : DType::kFloat16;
+  KILN_RETURN_IF_ERROR(complete_model_config(config, **reference, source.display_path, float32_interface));
   if (!settings.build_engine) return std::shared_ptr<const Session>(std::move(reference).value());
   reference.value().reset();  // its weights are not needed while building
 
@@ -61,6 +64,7 @@ Result<std::shared_ptr<const Session>> open_onnx(ModelConfig& config, const Vers
   KILN_ASSIGN_OR_RETURN(request.settings.profiles, engine_profiles(config, locations, source.display_path));
   request.batch_sizes = profile_batch_sizes(config);
   request.settings.precision = settings.precision;
+  request.settings.low_precision_io = settings.low_precision_io;
   request.settings.backends = settings.backends;
   request.target = settings.target;
   request.cuda_graphs = settings.cuda_graphs;

@@ -47,6 +47,14 @@ REFERENCE = 'parameters { key: "executor" value: { string_value: "reference" } }
 BAD_PRECISION_LINE = 3
 BAD_PRECISION = ('name: "bad_precision"\nmax_batch_size: 4\n'
                  'parameters { key: "precision" value: { string_value: "fp17" } }\n')
+# An fp16 engine whose config declares FP16 I/O for a float32 model: built with low-precision
+# I/O, so clients send and receive FP16.
+FP16_IO = ('name: "affine_fp16io"\nmax_batch_size: 4\n'
+           'input [ { name: "x" data_type: TYPE_FP16 dims: [ 4 ] } ]\n'
+           'instance_group [ { count: 1 kind: KIND_CPU } ]\n'
+           'parameters { key: "precision" value: { string_value: "fp16" } }\n')
+# The same declaration on an fp32 engine contradicts the model.
+FP16_ON_FP32 = 'name: "fp16_on_fp32"\nmax_batch_size: 4\ninput [ { name: "x" data_type: TYPE_FP16 dims: [ 4 ] } ]\n'
 GPU = 'name: "gpu_only"\nmax_batch_size: 4\ninstance_group [ { count: 1 kind: KIND_GPU } ]\n'
 
 
@@ -98,11 +106,28 @@ def make_repository(root, source_dir, kiln):
     save_model(root, "gpu_only", 1, affine["nodes"], batched, batched_out, affine["initializers"], config=GPU)
     save_model(root, "bad_precision", 1, affine["nodes"], batched, batched_out, affine["initializers"],
                config=BAD_PRECISION)
+    save_model(root, "affine_fp16io", 1, affine["nodes"], batched, batched_out, affine["initializers"], config=FP16_IO)
+    save_model(root, "fp16_on_fp32", 1, affine["nodes"], batched, batched_out, affine["initializers"],
+               config=FP16_ON_FP32)
     save_model(root, "bad_warmup", 1, affine["nodes"], batched, batched_out, affine["initializers"], config=BAD_WARMUP)
     # A variable feature dim: an engine needs it concrete, so the model fails with the input named.
     variable = [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", "F"])]
     save_model(root, "variable", 1, [helper.make_node("Relu", ["x"], ["y"])], variable,
                [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", "F"])], config='max_batch_size: 2\n')
+
+
+def check_fp16_io(port, rng):
+    """The low-precision-I/O engine: metadata, an FP16 request and an FP16 answer near numpy's."""
+    status, meta = request(port, "GET", "/v2/models/affine_fp16io")
+    check(status == 200 and meta["inputs"][0]["datatype"] == "FP16" and meta["outputs"][0]["datatype"] == "FP16",
+          f"affine_fp16io metadata: {status} {meta}")
+    x = rng.standard_normal((3, 4)).astype(np.float16)
+    status, out = request(port, "POST", "/v2/models/affine_fp16io/infer", {
+        "inputs": [{"name": "x", "shape": [3, 4], "datatype": "FP16", "data": x.astype(np.float32).flatten().tolist()}]})
+    check(status == 200 and out["outputs"][0]["datatype"] == "FP16", f"affine_fp16io infer: {status} {out}")
+    y = np.array(out["outputs"][0]["data"], np.float32).reshape(3, 4)
+    want = reference_affine(x.astype(np.float32))
+    check(np.allclose(y, want, rtol=1e-2, atol=1e-2), f"affine_fp16io: {y} vs {want}")
 
 
 def index(port):
@@ -141,7 +166,7 @@ def main():
         server = KilnServer(kiln, ["--model-repository", repo])
         try:
             entries = index(server.http_port)
-            for name in ("cnn", "cnn_reference", "affine", "planned"):
+            for name in ("cnn", "cnn_reference", "affine", "planned", "affine_fp16io"):
                 check(entries[name]["state"] == "READY", f"{name}: {entries[name]}")
             bad = entries["bad_precision"]
             where = f"bad_precision/config.pbtxt:{BAD_PRECISION_LINE}: parameters[\"precision\"]: 'fp17'"
@@ -155,6 +180,11 @@ def main():
             variable = entries["variable"]
             check(variable["state"] == "UNAVAILABLE" and "input[0].dims: input 'x' has the variable dimension 0" in
                   variable["reason"], f"variable: {variable}")
+            mismatch = entries["fp16_on_fp32"]
+            check(mismatch["state"] == "UNAVAILABLE" and
+                  "input 'x'.data_type: TYPE_FP16 does not match the model's float32" in mismatch["reason"],
+                  f"fp16_on_fp32: {mismatch}")
+            check_fp16_io(server.http_port, rng)
             gpu = entries["gpu_only"]
             check(gpu["state"] == "READY" or ("gpu_only/config.pbtxt:3: instance_group[0].kind: KIND_GPU" in gpu["reason"]),
                   f"gpu_only: {gpu}")
@@ -168,8 +198,9 @@ def main():
                      "model 'affine' version 1: engine: host", "model 'cnn_reference' version 1: reference executor"):
             check(text in log, f"log lacks {text!r}:\n{log}")
         gpu_ready = "model 'gpu_only': ready" in log
-        plans = cache_entries(cache)  # cnn, affine, bad_warmup (built, then its warmup failed), gpu_only on a GPU
-        check(len(plans) == 3 + gpu_ready and any(p.startswith("cnn.1.") for p in plans), f"cache entries {plans}")
+        # cnn, affine, affine_fp16io, bad_warmup (built, then its warmup failed), gpu_only on a GPU
+        plans = cache_entries(cache)
+        check(len(plans) == 4 + gpu_ready and any(p.startswith("cnn.1.") for p in plans), f"cache entries {plans}")
         cnn_plan = os.path.join(cache, next(p for p in plans if p.startswith("cnn.1.")))
         built = os.stat(cnn_plan)
         with open(cnn_plan, "rb") as f:
