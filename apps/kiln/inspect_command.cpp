@@ -231,6 +231,9 @@ Subcommand add_inspect_command(CLI::App& parent) {
   app->add_flag("--cuda", options->passes.cuda,
                 "With --passes: the optimizer exactly as CUDA engines run it (channels-last, sequence-major and "
                 "packed Q/K/V attention), on any machine");
+  app->add_flag("--cpu", options->passes.cpu,
+                "With --passes: the optimizer exactly as CPU engines run it (channels-last, then 16-channel blocked "
+                "convs where the shapes are static)");
   return {app, [options] { return run_inspect(*options); }};
 }
 

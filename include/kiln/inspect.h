@@ -44,6 +44,9 @@ struct InspectPasses {
   // The whole pipeline CUDA engines get: channels-last plus the attention layout passes
   // (sequence-major and packed Q/K/V), which only strided attention kernels can run.
   bool cuda = false;
+  // The whole pipeline CPU engines get: channels-last plus channel-blocking (16-channel blocked
+  // convs; needs static shapes, see --shapes).
+  bool cpu = false;
 };
 
 struct ModelReport {

@@ -72,7 +72,8 @@ Status optimize(ir::Graph& graph, const InspectPasses& request, ModelReport& rep
   passes::PipelineReport pipeline_report;
   passes::PipelineOptions options;
   options.dump_after = request.dump_after;
-  options.channels_last = request.channels_last || request.cuda;
+  options.channels_last = request.channels_last || request.cuda || request.cpu;
+  options.channel_blocked = request.cpu;
   options.sequence_major_attention = request.cuda;
   options.dump_stream = &dump;
   options.evaluate = engine::reference_node_evaluator();

@@ -43,6 +43,24 @@ def make_model(nodes, inputs, outputs, initializers, name):
     return helper.make_model(graph, opset_imports=[helper.make_operatorsetid("", 17)])
 
 
+def bottleneck_model(rng):
+    """1x1 16->32 + ReLU, then 3x3 32->32 with the first conv's output added back + ReLU: the
+    shape the CPU build runs on 16-channel blocks."""
+    w1 = (rng.standard_normal((32, 16, 1, 1)) * 0.2).astype(np.float32)
+    w2 = (rng.standard_normal((32, 32, 3, 3)) * 0.1).astype(np.float32)
+    b2 = rng.standard_normal(32).astype(np.float32)
+    nodes = [
+        helper.make_node("Conv", ["x", "w1"], ["c1"], name="conv1", kernel_shape=[1, 1]),
+        helper.make_node("Relu", ["c1"], ["r1"], name="relu1"),
+        helper.make_node("Conv", ["r1", "w2", "b2"], ["c2"], name="conv2", kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+        helper.make_node("Add", ["c2", "r1"], ["s"], name="residual"),
+        helper.make_node("Relu", ["s"], ["y"], name="relu2"),
+    ]
+    return make_model(nodes, [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 16, 10, 10])],
+                      [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 32, 10, 10])],
+                      [numpy_helper.from_array(a, n) for n, a in [("w1", w1), ("w2", w2), ("b2", b2)]], "bottleneck")
+
+
 def conv_gemm_model(rng):
     w = rng.standard_normal((CONV_COUT, CONV_CIN, CONV_K, CONV_K)).astype(np.float32)
     b = rng.standard_normal(CONV_COUT).astype(np.float32)
@@ -474,6 +492,26 @@ class BuildTest(KilnTestCase):
         # float32 data for a float16 input is refused, naming the input and both dtypes.
         self.fails("run", plan, "--input", f"x={self.path('xc32.npy')}", mentions=("float16",))
         self.fails("build", self.conv_path, "-o", self.path("bad.plan"), "--low-precision-io", mentions=("--fp16",))
+
+    def test_cpu_build_runs_convs_on_16_channel_blocks(self):
+        model = save(bottleneck_model(self.rng), self.path("bottleneck.onnx"))
+        r = self.ok("inspect", model, "--passes", "--cpu", "--shapes", "x:2x16x10x10", "--dump-after", "channel-blocking")
+        self.assertIn("channel-blocking", r.stdout)
+        self.assertEqual(r.stdout.count("channel_block=16"), 2, r.stdout)
+        plain = self.ok("inspect", model, "--passes", "--shapes", "x:2x16x10x10")
+        self.assertNotIn("channel-blocking", plain.stdout)
+        plan = self.path("bottleneck.plan")
+        self.ok("build", model, "-o", plan, "--batch", "2", "--backend", "cpu")
+        steps = json.loads(self.ok("inspect", plan, "--json").stdout)["profiles"][0]["steps"]
+        self.assertEqual(sum(s["name"].endswith("/to_blocked16") for s in steps), 1, steps)
+        x = self.rng.uniform(-1, 1, (2, 16, 10, 10)).astype(np.float32)
+        np.save(self.path("xb.npy"), x)
+        outs = []
+        for m in (plan, model):  # the CPU engine and the reference executor on the ONNX file
+            out_dir = self.path(f"ob_{os.path.basename(m)}")
+            self.ok("run", m, "--input", f"x={self.path('xb.npy')}", "--output-dir", out_dir)
+            outs.append(np.load(os.path.join(out_dir, os.listdir(out_dir)[0])))
+        np.testing.assert_allclose(outs[0], outs[1], rtol=1e-4, atol=1e-4)
 
     def test_profiles_run_exact_and_padded_batches(self):
         plan, r = self.build(self.mlp_path, "mlp_profiles.plan", "--batch", "1,4")
