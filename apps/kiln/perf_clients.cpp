@@ -91,10 +91,19 @@ class HttpConnection {
     (void)::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
     (void)::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
     pending_.clear();
+    if (options_.tls) {
+      Result<std::unique_ptr<TlsSession>> session = TlsSession::connect(*options_.tls, fd_, options_.host);
+      if (!session.ok()) {
+        close_socket();
+        return session.status();
+      }
+      tls_ = std::move(session).value();
+    }
     return {};
   }
 
   void close_socket() {
+    tls_.reset();  // its close_notify goes out before the socket closes
     if (fd_ >= 0) ::close(fd_);
     fd_ = -1;
   }
@@ -102,7 +111,8 @@ class HttpConnection {
   Status send_all(const std::string& bytes) {
     size_t sent = 0;
     while (sent < bytes.size()) {
-      const ssize_t n = ::send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+      const ssize_t n = tls_ ? tls_->write(bytes.data() + sent, bytes.size() - sent)
+                             : ::send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
       if (n <= 0) return unavailable(std::string("sending the request failed: ") + std::strerror(errno));
       sent += static_cast<size_t>(n);
     }
@@ -112,8 +122,11 @@ class HttpConnection {
   // Appends what the socket has to pending_; false at end of stream or timeout.
   Status read_more() {
     char chunk[64 << 10];
-    const ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
-    if (n == 0) return unavailable("the server closed the connection before answering");
+    const ssize_t n = tls_ ? tls_->read(chunk, sizeof chunk) : ::recv(fd_, chunk, sizeof chunk, 0);
+    if (n == 0) {
+      return unavailable(std::string("the server closed the connection before answering") +
+                         (tls_ ? "" : " (if it serves TLS: --tls, or --tls-ca FILE)"));
+    }
     if (n < 0) {
       const bool timeout = errno == EAGAIN || errno == EWOULDBLOCK;
       return timeout ? deadline_exceeded("no answer within the request timeout")
@@ -156,6 +169,7 @@ class HttpConnection {
 
   const TargetOptions& options_;
   int fd_ = -1;
+  std::unique_ptr<TlsSession> tls_;
   std::string pending_;
 };
 
@@ -244,7 +258,13 @@ std::shared_ptr<grpc::Channel> open_channel(const TargetOptions& o) {
   args.SetMaxSendMessageSize(-1);
   // Each worker's own connection, as independent clients have (gRPC would share one otherwise).
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  return grpc::CreateCustomChannel(o.host + ":" + std::to_string(o.port), grpc::InsecureChannelCredentials(), args);
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+  if (o.tls) {
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = o.tls->ca_pem();  // empty: gRPC's default roots
+    credentials = grpc::SslCredentials(ssl);
+  }
+  return grpc::CreateCustomChannel(o.host + ":" + std::to_string(o.port), credentials, args);
 }
 
 void set_deadline(grpc::ClientContext& context, double timeout_s) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "kiln/status.h"
+#include "perf_tls.h"
 
 namespace kiln::cli::perf {
 
@@ -27,6 +28,7 @@ struct TargetOptions {
   // --shared-memory system: inputs and outputs in a POSIX shared-memory region per client.
   bool system_shared_memory = false;
   size_t output_shared_memory_bytes = 100 << 10;  // room per output (perf_analyzer's default)
+  std::shared_ptr<const TlsClientContext> tls;    // set: HTTPS / gRPC over TLS
 };
 
 // One input as the model's metadata declares it, with the shape requests use.

@@ -37,6 +37,7 @@ struct PerfOptions {
   std::string url;
   std::string protocol = "http";
   std::string shared_memory = "none";
+  perf::TlsSettings tls;
   std::vector<int> concurrency = {1};
   double duration_s = 5;
   double warmup_s = 1;
@@ -221,10 +222,15 @@ Status run_perf(PerfOptions o) {
   o.target.protocol = o.protocol == "grpc" ? perf::Protocol::kGrpc : perf::Protocol::kHttp;
   o.target.system_shared_memory = o.shared_memory == "system";
   KILN_RETURN_IF_ERROR(parse_url(o));
+  if (!o.tls.ca_file.empty()) o.tls.enabled = true;
+  if (o.tls.enabled) {
+    KILN_ASSIGN_OR_RETURN(o.target.tls, perf::TlsClientContext::make(o.tls));
+  }
   KILN_ASSIGN_OR_RETURN(const perf::ModelSpec model, perf::describe_model(o.target, o.seed));
   const std::vector<perf::InputSpec>& inputs = model.inputs;
-  std::fprintf(stderr, "perf: model '%s' on %s:%d over %s%s, batch %lld, %zu inputs\n", o.target.model.c_str(), o.target.host.c_str(),
-               o.target.port, o.protocol.c_str(), o.target.system_shared_memory ? " with system shared memory" : "",
+  std::fprintf(stderr, "perf: model '%s' on %s:%d over %s%s%s, batch %lld, %zu inputs\n", o.target.model.c_str(),
+               o.target.host.c_str(), o.target.port, o.protocol.c_str(), o.tls.enabled ? " (TLS)" : "",
+               o.target.system_shared_memory ? " with system shared memory" : "",
                static_cast<long long>(o.target.batch), inputs.size());
   std::vector<LevelResult> levels;
   for (int concurrency : o.concurrency) {
@@ -282,6 +288,9 @@ Subcommand add_perf_command(CLI::App& parent) {
                   "Bytes of region reserved per output with --shared-memory system")
       ->check(at_least(1, "1"))
       ->capture_default_str();
+  app->add_flag("--tls", options->tls.enabled,
+                "HTTPS / gRPC over TLS, verifying the server's certificate and name (system CAs unless --tls-ca)");
+  app->add_option("--tls-ca", options->tls.ca_file, "PEM CA certificates to trust for the server's certificate (implies --tls)");
   return {app, [options] { return run_perf(*options); }};
 }
 

@@ -4,18 +4,21 @@ as many successes as kiln perf measured, the JSON export, the p95 target line; a
 (exit code 2) for an unknown model, a bad URL and a server that refuses requests; and
 --shared-memory system on both protocols (each client's region registered, named by every
 request, unregistered and unlinked at the end), refused clearly by a server without
---allow-client-shm.
+--allow-client-shm; and TLS (--tls-ca) on both protocols against a TLS server, with clear
+errors for a plain client, an untrusted certificate and a missing CA file.
 
 usage: serve_perf_test.py KILN_BINARY
 """
 import json
 import os
+import ssl
 import subprocess
 import sys
 import tempfile
+import urllib.error
 import urllib.request
 
-from serve_test_util import HOST, KilnServer, check, make_repository
+from serve_test_util import HOST, KilnServer, check, make_certificate, make_repository
 
 DURATION_S = "0.5"
 
@@ -53,6 +56,42 @@ def check_protocol(kiln, server, protocol, port, directory, *extra):
     measured = sum(l["requests"] for l in levels)
     served = success_count(server, "affine") - before
     check(served >= measured, f"{protocol}: kiln perf measured {measured} answers but the server counted {served} successes")
+
+
+def check_tls(kiln, root, directory):
+    cert, key = make_certificate(directory)
+    context = ssl.create_default_context(cafile=cert)
+
+    def https_ready(server):
+        try:
+            with urllib.request.urlopen(f"https://{HOST}:{server.http_port}/v2/health/live", timeout=5, context=context) as r:
+                return r.status == 200
+        except (urllib.error.URLError, ConnectionError, ssl.SSLError):
+            return False
+
+    other = os.path.join(directory, "other")
+    os.makedirs(other)
+    other_cert, _ = make_certificate(other)  # a CA that did not sign the server's certificate
+    server = KilnServer(kiln, ["--model-repository", root, "--tls-cert", cert, "--tls-key", key], ready=https_ready)
+    try:
+        for protocol, port in (("http", server.http_port), ("grpc", server.grpc_port)):
+            out = os.path.join(directory, f"perf_tls_{protocol}.json")
+            r = perf(kiln, "-m", "affine", "-u", f"{HOST}:{port}", "-i", protocol, "-c", "2", "--duration", DURATION_S,
+                     "--warmup", "0.1", "--tls-ca", cert, "--export-json", out)
+            check(r.returncode == 0 and "(TLS)" in r.stderr, f"kiln perf over {protocol} TLS: exit {r.returncode}\n{r.stdout}\n{r.stderr}")
+            with open(out) as f:
+                level = json.load(f)["levels"][0]
+            check(level["requests"] > 0 and level["errors"] == 0, f"{protocol} over TLS: {level}")
+        r = perf(kiln, "-m", "affine", "-u", f"{HOST}:{server.http_port}", "--duration", DURATION_S)
+        check(r.returncode == 2 and "--tls" in r.stderr, f"a plain client against TLS: {r.returncode} {r.stderr}")
+        r = perf(kiln, "-m", "affine", "-u", f"{HOST}:{server.http_port}", "--tls-ca", other_cert, "--duration", DURATION_S)
+        check(r.returncode == 2 and "not trusted" in r.stderr, f"an untrusted certificate: {r.returncode} {r.stderr}")
+        r = perf(kiln, "-m", "affine", "-u", f"{HOST}:{server.http_port}", "--tls-ca", os.path.join(directory, "none.pem"))
+        check(r.returncode == 2 and "none.pem" in r.stderr, f"a missing CA file: {r.returncode} {r.stderr}")
+        check(server.alive(), "kiln serve (TLS) died")
+    finally:
+        code, log = server.stop()
+    check(code == 0, f"kiln serve (TLS) exit code {code}; log:\n{log}")
 
 
 def main():
@@ -95,6 +134,7 @@ def main():
         finally:
             code, log = server.stop()
         check(code == 0, f"kiln serve (shm) exit code {code}; log:\n{log}")
+        check_tls(kiln, root, directory)
     print("kiln perf: all checks passed")
 
 
