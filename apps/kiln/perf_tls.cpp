@@ -9,16 +9,10 @@
 #include <fstream>
 #include <sstream>
 
+#include "openssl_error.h"
+
 namespace kiln::cli::perf {
 namespace {
-
-std::string openssl_error() {
-  const unsigned long code = ERR_get_error();
-  if (code == 0) return "unknown OpenSSL error";
-  char text[256];
-  ERR_error_string_n(code, text, sizeof text);
-  return text;
-}
 
 bool is_ip_address(const std::string& host) {
   unsigned char buffer[sizeof(in6_addr)];

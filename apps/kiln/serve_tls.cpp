@@ -6,18 +6,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "openssl_error.h"
+
 namespace kiln::cli::serve {
-namespace {
-
-std::string openssl_error() {
-  const unsigned long code = ERR_get_error();
-  if (code == 0) return "unknown OpenSSL error";
-  char text[256];
-  ERR_error_string_n(code, text, sizeof(text));
-  return text;
-}
-
-}  // namespace
 
 Status check_tls_files(const TlsFiles& files) {
   if (files.cert_file.empty() != files.key_file.empty()) {

@@ -22,7 +22,8 @@ import urllib.request
 import grpc
 import numpy as np
 
-from serve_test_util import HOST, KilnServer, check, free_port, generate_stubs, make_certificate, make_repository, reference_affine
+from serve_test_util import (HOST, KilnServer, check, free_port, generate_stubs, https_ready_with, make_certificate,
+                             make_repository, reference_affine)
 
 API_KEY = "test-key-0123456789"
 MAX_MESSAGE_MIB = 1
@@ -318,13 +319,7 @@ def check_tls(pb, pb_grpc, kiln, root, directory):
     with open(cert, "rb") as f:
         root_cert = f.read()
     context = ssl.create_default_context(cafile=cert)
-
-    def https_ready(server):
-        try:
-            with urllib.request.urlopen(f"https://{HOST}:{server.http_port}/v2/health/live", timeout=5, context=context) as r:
-                return r.status == 200
-        except (urllib.error.URLError, ConnectionError, ssl.SSLError):
-            return False
+    https_ready = https_ready_with(cert)
 
     env = dict(os.environ, KILN_API_KEY=API_KEY)
     server = KilnServer(kiln, ["--model-repository", root, "--tls-cert", cert, "--tls-key", key,

@@ -11,14 +11,12 @@ usage: serve_perf_test.py KILN_BINARY
 """
 import json
 import os
-import ssl
 import subprocess
 import sys
 import tempfile
-import urllib.error
 import urllib.request
 
-from serve_test_util import HOST, KilnServer, check, make_certificate, make_repository
+from serve_test_util import HOST, KilnServer, check, https_ready_with, make_certificate, make_repository
 
 DURATION_S = "0.5"
 
@@ -60,19 +58,10 @@ def check_protocol(kiln, server, protocol, port, directory, *extra):
 
 def check_tls(kiln, root, directory):
     cert, key = make_certificate(directory)
-    context = ssl.create_default_context(cafile=cert)
-
-    def https_ready(server):
-        try:
-            with urllib.request.urlopen(f"https://{HOST}:{server.http_port}/v2/health/live", timeout=5, context=context) as r:
-                return r.status == 200
-        except (urllib.error.URLError, ConnectionError, ssl.SSLError):
-            return False
-
     other = os.path.join(directory, "other")
     os.makedirs(other)
     other_cert, _ = make_certificate(other)  # a CA that did not sign the server's certificate
-    server = KilnServer(kiln, ["--model-repository", root, "--tls-cert", cert, "--tls-key", key], ready=https_ready)
+    server = KilnServer(kiln, ["--model-repository", root, "--tls-cert", cert, "--tls-key", key], ready=https_ready_with(cert))
     try:
         for protocol, port in (("http", server.http_port), ("grpc", server.grpc_port)):
             out = os.path.join(directory, f"perf_tls_{protocol}.json")

@@ -5,6 +5,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -91,6 +92,19 @@ def make_certificate(directory):
                     "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout", key, "-out", cert],
                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return cert, key
+
+
+def https_ready_with(cert):
+    """A KilnServer ready check for a TLS server whose certificate is `cert`: HTTPS live answers."""
+    context = ssl.create_default_context(cafile=cert)
+
+    def ready(server):
+        try:
+            with urllib.request.urlopen(f"https://{HOST}:{server.http_port}/v2/health/live", timeout=5, context=context) as r:
+                return r.status == 200
+        except (urllib.error.URLError, ConnectionError, ssl.SSLError):
+            return False
+    return ready
 
 
 class KilnServer:
