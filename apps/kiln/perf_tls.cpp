@@ -6,10 +6,8 @@
 #include <openssl/x509v3.h>
 
 #include <cerrno>
-#include <fstream>
-#include <sstream>
 
-#include "openssl_error.h"
+#include "openssl_common.h"
 
 namespace kiln::cli::perf {
 namespace {
@@ -32,11 +30,7 @@ Result<std::shared_ptr<TlsClientContext>> TlsClientContext::make(const TlsSettin
       return internal_error("TLS: the system's CA certificates: " + openssl_error());
     return context;
   }
-  std::ifstream in(settings.ca_file, std::ios::binary);
-  if (!in) return invalid_argument("--tls-ca: cannot read '" + settings.ca_file + "'");
-  std::ostringstream text;
-  text << in.rdbuf();
-  context->ca_pem_ = text.str();
+  KILN_ASSIGN_OR_RETURN(context->ca_pem_, read_pem_file("--tls-ca", settings.ca_file));
   if (SSL_CTX_load_verify_locations(context->ctx_, settings.ca_file.c_str(), nullptr) != 1)
     return invalid_argument("--tls-ca: '" + settings.ca_file + "' holds no PEM certificate: " + openssl_error());
   return context;

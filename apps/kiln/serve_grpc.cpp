@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "grpc_service.grpc.pb.h"
+#include "openssl_common.h"
 #include "serve_grpc_codec.h"
 #include "serve_grpc_wire.h"
 #include "serve_protocol.h"

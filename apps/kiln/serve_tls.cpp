@@ -1,12 +1,8 @@
 #include "serve_tls.h"
 
-#include <openssl/err.h>
 #include <openssl/ssl.h>
 
-#include <fstream>
-#include <sstream>
-
-#include "openssl_error.h"
+#include "openssl_common.h"
 
 namespace kiln::cli::serve {
 
@@ -20,15 +16,6 @@ Status check_tls_files(const TlsFiles& files) {
   (void)cert;
   (void)key;
   return {};
-}
-
-Result<std::string> read_pem_file(const std::string& flag, const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return invalid_argument(flag + " " + path + ": cannot be read");
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (text.str().find("-----BEGIN ") == std::string::npos) return invalid_argument(flag + " " + path + ": not a PEM file");
-  return text.str();
 }
 
 Result<SslContext> make_server_ssl_context(const TlsFiles& files) {

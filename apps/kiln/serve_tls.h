@@ -19,8 +19,6 @@ struct TlsFiles {
 
 // Both flags or neither; each file must be readable.
 Status check_tls_files(const TlsFiles& files);
-// The whole file, or an error naming the flag and the file.
-Result<std::string> read_pem_file(const std::string& flag, const std::string& path);
 
 using SslContext = std::unique_ptr<ssl_ctx_st, void (*)(ssl_ctx_st*)>;
 // A server context (TLS 1.2 or newer) holding the certificate and a key that matches it.
