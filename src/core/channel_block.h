@@ -36,9 +36,4 @@ inline Shape channel_unblocked_shape(const Shape& blocked) {
   return Shape{blocked[0], blocked[1] * blocked[4], blocked[2], blocked[3]};
 }
 
-// [N, C, H, W] as [N, C/b, H, W, b]; C must be a multiple of b.
-inline Shape channel_blocked_shape(const Shape& nchw, int64_t block) {
-  return Shape{nchw[0], nchw[1] / block, nchw[2], nchw[3], block};
-}
-
 }  // namespace kiln

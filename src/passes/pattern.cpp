@@ -85,6 +85,12 @@ ir::Node* residual_add(const ir::Graph& graph, const ir::Value* result) {
   return add;
 }
 
+Attributes perm_attrs(std::span<const int64_t> perm) {
+  Attributes attrs;
+  attrs.set("perm", std::vector<int64_t>(perm.begin(), perm.end()));
+  return attrs;
+}
+
 Tensor tensor_from_doubles(DType dtype, const Shape& shape, const std::vector<double>& values) {
   Tensor t(dtype, shape);
   visit_dtype(dtype, [&](auto tag) {

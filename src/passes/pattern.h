@@ -6,6 +6,7 @@
 #pragma once
 
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,9 @@ bool same_shape(const ir::Value* a, const ir::Value* b);
 // The Add that is the only reader of `result` and adds a tensor of exactly its shape (no
 // broadcasting either way): a residual a fused op can take as its Z. nullptr otherwise.
 ir::Node* residual_add(const ir::Graph& graph, const ir::Value* result);
+
+// A Transpose's attributes: {perm=[...]}.
+Attributes perm_attrs(std::span<const int64_t> perm);
 
 // A tensor of `dtype` and `shape` from doubles (rounded to the dtype).
 Tensor tensor_from_doubles(DType dtype, const Shape& shape, const std::vector<double>& values);

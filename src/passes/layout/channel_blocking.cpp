@@ -41,12 +41,6 @@ bool eligible(const ir::Graph& graph, const ir::Node& n) {
   return is_fixed_constant(graph, n.input(kW)) && n.input(kW)->constant()->rank() == kChannelsLastRank;
 }
 
-Attributes perm_attrs(const std::array<int64_t, kChannelBlockedRank>& perm) {
-  Attributes attrs;
-  attrs.set("perm", std::vector<int64_t>(perm.begin(), perm.end()));
-  return attrs;
-}
-
 ir::Value* shape_constant(ir::Graph& graph, const std::string& name, const std::vector<int64_t>& dims) {
   return graph.add_constant(name, Tensor::from_vector<int64_t>(DType::kInt64, Shape{static_cast<int64_t>(dims.size())}, dims));
 }

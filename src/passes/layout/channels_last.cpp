@@ -43,12 +43,6 @@ bool eligible(const ir::Graph& graph, const ir::Node& n) {
   }
 }
 
-Attributes perm_attrs(const std::array<int64_t, kChannelsLastRank>& perm) {
-  Attributes attrs;
-  attrs.set("perm", std::vector<int64_t>(perm.begin(), perm.end()));
-  return attrs;
-}
-
 ir::Value* to_channels_last(ir::Graph& graph, ir::Value* v, const std::string& node_name) {
   ir::Value* out = graph.add_value(v->name() + "_nhwc");
   graph.add_node(OpKind::Transpose, node_name + "/to_nhwc", {v}, {out}, perm_attrs(kToChannelsLast));
